@@ -1,0 +1,422 @@
+/**
+ * The broker: holds the capabilities (tools), admits runs, and runs each in a
+ * fresh zero-permission Deno subprocess.
+ *
+ * @module
+ */
+
+import { Catalog, hostProviderTools } from "./catalog.ts";
+import { namespaceDeclarations } from "./declarations.ts";
+import { type ErrorCode, ExecboxError } from "./errors.ts";
+import type { Host } from "./host.ts";
+import { denoHost } from "./host_deno.ts";
+import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
+import { type PoolOptions, type PoolStats, RuntimePool } from "./pool.ts";
+import type { ExecuteResult } from "./result.ts";
+import { runInProcess } from "./run.ts";
+import {
+  searchTools,
+  type SearchToolsOptions,
+  type ToolMatch,
+} from "./search.ts";
+import type { ToolDefinition } from "./tool.ts";
+import type { ToolInfo } from "./tool_info.ts";
+import { prepareCode } from "./transform.ts";
+
+/** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
+export type Providers = Record<
+  string,
+  // deno-lint-ignore no-explicit-any
+  Record<string, ToolDefinition<any, any>>
+>;
+
+/** Options of {@linkcode createBroker}. */
+export interface BrokerOptions {
+  /**
+   * Host tools by namespace; each namespace becomes one guest global.
+   * @default {{}}
+   */
+  providers?: Providers;
+  /**
+   * Limits for every run; `execute` may override them per run.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * The warm pool of subprocesses.
+   * @default {{ size: 2 }}
+   */
+  pool?: PoolOptions;
+  /**
+   * Runs executing at once; more wait in the queue.
+   * @default {4}
+   */
+  maxConcurrency?: number;
+  /**
+   * Runs that may wait for a slot; beyond it `execute` fails at once with
+   * `limit_exceeded`.
+   * @default {64}
+   */
+  maxQueue?: number;
+  /**
+   * The Deno binary that runs guest code.
+   * @default {the running Deno (`Deno.execPath()`)}
+   */
+  denoPath?: string;
+  /**
+   * How long a subprocess may take to start, in milliseconds.
+   * @default {10000}
+   */
+  startTimeoutMs?: number;
+  /**
+   * The operating-system seam (spawning, memory readings, temporary
+   * directories); replace it to run on another platform or to observe spawns.
+   * @default {denoHost}
+   */
+  host?: Host;
+}
+
+/** Options of {@linkcode Broker.execute}. */
+export interface ExecuteOptions {
+  /** Aborting it ends the run with `cancelled` and aborts its host tool calls. */
+  signal?: AbortSignal;
+  /** Limits for this run, over the broker's. */
+  limits?: Partial<Limits>;
+}
+
+/** What the broker is doing now. */
+export interface BrokerStatus {
+  /** Runs executing. */
+  running: number;
+  /** Runs waiting for a slot. */
+  queued: number;
+  /** The warm pool's counters. */
+  pool: PoolStats;
+}
+
+function _positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min = 1,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `${name} must be a whole number of at least ${min}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
+ * and close it with {@linkcode Broker.close} (or `await using`).
+ */
+export class Broker {
+  readonly #limits: Limits;
+  readonly #pool: RuntimePool;
+  readonly #catalog: Catalog;
+  readonly #maxConcurrency: number;
+  readonly #maxQueue: number;
+  readonly #closing = new AbortController();
+  readonly #queue: (() => void)[] = [];
+  #running = 0;
+
+  /**
+   * Prefer {@linkcode createBroker}, which also waits for the pool.
+   *
+   * @param options The broker's options.
+   * @throws {TypeError} On a bad provider name or tool definition.
+   * @throws {RangeError} On a limit or count out of range.
+   */
+  constructor(options: BrokerOptions = {}) {
+    this.#limits = mergeLimits(
+      DEFAULT_LIMITS,
+      options.limits,
+      "broker options",
+    );
+    this.#maxConcurrency = _positiveInteger(
+      options.maxConcurrency,
+      4,
+      "maxConcurrency",
+    );
+    this.#maxQueue = _positiveInteger(options.maxQueue, 64, "maxQueue", 0);
+    this.#catalog = new Catalog(
+      Object.entries(options.providers ?? {}).map(([namespace, tools]) => ({
+        namespace,
+        tools: hostProviderTools(tools),
+      })),
+    );
+    const host = options.host ?? denoHost;
+    this.#pool = new RuntimePool({
+      host,
+      denoPath: options.denoPath ?? host.defaultDenoPath(),
+      size: _positiveInteger(options.pool?.size, 2, "pool.size", 0),
+      memoryMb: this.#limits.memoryMb,
+      startTimeoutMs: _positiveInteger(
+        options.startTimeoutMs,
+        10_000,
+        "startTimeoutMs",
+      ),
+    });
+  }
+
+  /**
+   * Waits until the warm pool is full; with `pool.size: 0`, starts and stops
+   * one subprocess to check that the runtime works.
+   *
+   * @throws {ExecboxError} When the runtime cannot start or its Deno is too old.
+   */
+  async ready(): Promise<void> {
+    await this.#pool.warm();
+    if (this.#pool.stats.spawned === 0) {
+      const { process } = await this.#pool.acquire(this.#limits.memoryMb);
+      this.#pool.release(process);
+    }
+  }
+
+  /** What the broker is doing now. */
+  status(): BrokerStatus {
+    return {
+      running: this.#running,
+      queued: this.#queue.length,
+      pool: this.#pool.stats,
+    };
+  }
+
+  /**
+   * Runs guest code in a fresh subprocess. Never throws for anything the guest
+   * does: failures are results with an `error.code`.
+   *
+   * @param code JavaScript or TypeScript; the value of a `return` or of the
+   * last expression statement is the result.
+   * @param options A signal and per-run limits.
+   * @returns The outcome.
+   * @throws {ExecboxError} `broker_closed` after {@linkcode Broker.close}.
+   * @throws {TypeError} When `code` is not a string or a limit is unknown.
+   * @throws {RangeError} When a limit is out of range.
+   *
+   * @example Run code with a host tool
+   * ```ts ignore
+   * const r = await broker.execute("const d = await tools.search_docs({ q: 'x' }); d.length");
+   * if (r.ok) console.log(r.result);
+   * ```
+   */
+  async execute(
+    code: string,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult> {
+    const startedAt = performance.now();
+    if (this.#closing.signal.aborted) {
+      throw new ExecboxError("broker_closed", "The broker is closed");
+    }
+    if (typeof code !== "string") {
+      throw new TypeError(`Code must be a string, got ${typeof code}`);
+    }
+    const limits = mergeLimits(
+      this.#limits,
+      options.limits,
+      "execute() options",
+    );
+    const failed = (
+      code: ErrorCode,
+      message: string,
+      extra = {},
+    ): ExecuteResult => ({
+      ok: false,
+      error: { code, message, ...extra },
+      logs: [],
+      stats: {
+        durationMs: performance.now() - startedAt,
+        toolCalls: 0,
+        coldStart: false,
+        peakMemoryBytes: 0,
+      },
+    });
+
+    let prepared;
+    try {
+      prepared = prepareCode(code);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        return failed("limit_exceeded", error.message);
+      }
+      throw error;
+    }
+    if (!prepared.ok) {
+      const { code: errorCode, message, ...where } = prepared.error;
+      return failed(errorCode, message, where);
+    }
+
+    const signal = options.signal === undefined
+      ? this.#closing.signal
+      : AbortSignal.any([options.signal, this.#closing.signal]);
+    const cancelled = () =>
+      failed(
+        "cancelled",
+        this.#closing.signal.aborted
+          ? "The broker was closed"
+          : "Run was cancelled",
+      );
+    if (signal.aborted) return cancelled();
+
+    const admission = await this.#admit(signal);
+    if (admission !== undefined) {
+      return admission === "full"
+        ? failed(
+          "limit_exceeded",
+          `Run queue is full: ${this.#running} runs executing and ${this.#queue.length} waiting (maxConcurrency ${this.#maxConcurrency}, maxQueue ${this.#maxQueue})`,
+        )
+        : cancelled();
+    }
+    try {
+      let acquired;
+      try {
+        acquired = await this.#pool.acquire(limits.memoryMb);
+      } catch (error) {
+        return failed("internal_error", (error as Error).message);
+      }
+      if (signal.aborted) {
+        this.#pool.release(acquired.process);
+        return cancelled();
+      }
+      const result = await runInProcess({
+        process: acquired.process,
+        cold: acquired.cold,
+        js: prepared.js,
+        catalog: this.#catalog,
+        limits,
+        signal,
+        startedAt,
+      });
+      this.#pool.release(acquired.process);
+      if (
+        !result.ok && result.error.code === "cancelled" &&
+        this.#closing.signal.aborted
+      ) {
+        result.error.message = "The broker was closed";
+      }
+      return result;
+    } finally {
+      this.#leave();
+    }
+  }
+
+  /** Takes a run slot, waiting in the queue if needed. */
+  async #admit(signal: AbortSignal): Promise<"full" | "cancelled" | undefined> {
+    if (this.#running < this.#maxConcurrency) {
+      this.#running++;
+      return undefined;
+    }
+    if (this.#queue.length >= this.#maxQueue) return "full";
+    return await new Promise((resolve) => {
+      const onAbort = () => {
+        const index = this.#queue.indexOf(enter);
+        if (index >= 0) this.#queue.splice(index, 1);
+        resolve("cancelled");
+      };
+      // The leaving run hands its slot over: `#running` stays the same.
+      const enter = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(undefined);
+      };
+      this.#queue.push(enter);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #leave(): void {
+    const next = this.#queue.shift();
+    if (next !== undefined) next();
+    else this.#running--;
+  }
+
+  /**
+   * TypeScript declarations of the whole guest namespace, for the model.
+   *
+   * @returns Declarations such as `declare namespace tools { ... }`.
+   */
+  types(): string {
+    return namespaceDeclarations(this.#catalog.tools);
+  }
+
+  /**
+   * Finds tools by words in their names and descriptions (case-insensitive).
+   *
+   * @param query Words that must all occur; empty for every tool.
+   * @param options How many matches and how much of each.
+   * @returns The matches, best first.
+   * @throws {RangeError} When `limit` is not a positive whole number.
+   */
+  searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
+    return searchTools(this.#catalog.tools, query, options);
+  }
+
+  /**
+   * Every tool of the guest namespace.
+   *
+   * @returns The tools, in declaration order.
+   */
+  tools(): readonly ToolInfo[] {
+    return this.#catalog.tools;
+  }
+
+  /**
+   * Cancels running and queued runs and kills every subprocess. Resolves when
+   * none is left and every temporary directory is removed.
+   */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#pool.close();
+  }
+
+  /** Same as {@linkcode Broker.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates a broker and waits until its warm pool is ready.
+ *
+ * @param options Tools, limits, pool and admission settings.
+ * @returns The ready broker.
+ * @throws {TypeError} On a bad provider name or tool definition.
+ * @throws {RangeError} On a limit or count out of range.
+ * @throws {ExecboxError} When the runtime cannot start (`runtime_start`) or its
+ * Deno is older than the supported minimum (`deno_version`).
+ *
+ * @example Run code that calls a host tool
+ * ```ts
+ * import { z } from "zod";
+ * import { createBroker, defineTool } from "../mod.ts";
+ *
+ * await using broker = await createBroker({
+ *   providers: {
+ *     tools: {
+ *       "search-docs": defineTool({
+ *         description: "Searches the docs",
+ *         input: z.object({ query: z.string() }),
+ *         execute: ({ query }) => [`${query}.md`],
+ *       }),
+ *     },
+ *   },
+ *   pool: { size: 1 },
+ * });
+ * const r = await broker.execute(`(await tools.search_docs({ query: "intro" }))[0]`);
+ * console.log(r.ok && r.result); // "intro.md"
+ * ```
+ */
+export async function createBroker(
+  options: BrokerOptions = {},
+): Promise<Broker> {
+  const broker = new Broker(options);
+  try {
+    await broker.ready();
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  return broker;
+}

@@ -1,0 +1,57 @@
+/**
+ * The one seam between the broker and the operating system. Everything else
+ * in the broker uses Web APIs, so a Node.js build swaps this file's Deno
+ * implementation for a Node one and nothing else.
+ *
+ * @module
+ */
+
+/** How a finished process ended. */
+export interface ProcessStatus {
+  /** Exit code (128 + signal number when a signal ended it). */
+  code: number;
+  /** The signal that ended the process, such as `"SIGKILL"`, or `null`. */
+  signal: string | null;
+}
+
+/** What {@linkcode Host.spawn} needs. */
+export interface SpawnOptions {
+  /** Path of the executable. */
+  command: string;
+  /** Arguments, without the executable. */
+  args: string[];
+  /** Working directory. */
+  cwd: string;
+  /** The complete environment: nothing else from the host is passed on. */
+  env: Record<string, string>;
+}
+
+/** A running child process with piped standard streams. */
+export interface HostProcess {
+  /** Operating-system process id. */
+  readonly pid: number;
+  /** The child's standard input. */
+  readonly stdin: WritableStream<Uint8Array>;
+  /** The child's standard output. */
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** The child's standard error. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Settles when the process has exited. */
+  readonly status: Promise<ProcessStatus>;
+  /** Sends SIGKILL; does nothing once the process has exited. */
+  kill(): void;
+}
+
+/** Operating-system services the broker uses. */
+export interface Host {
+  /** Path of the Deno binary to run the runtime with when none is configured. */
+  defaultDenoPath(): string;
+  /** Starts a process with piped stdin, stdout and stderr. */
+  spawn(options: SpawnOptions): HostProcess;
+  /** Resident memory of a process in bytes, or `undefined` once it is gone. */
+  residentMemoryBytes(pid: number): Promise<number | undefined>;
+  /** Creates an empty private temporary directory and returns its path. */
+  makeTempDir(prefix: string): Promise<string>;
+  /** Removes a directory and everything in it; a missing one is fine. */
+  removeDir(path: string): Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Per-run limits, their defaults and their validation.
+ *
+ * @module
+ */
+
+/** Limits the broker enforces on every run. */
+export interface Limits {
+  /**
+   * Wall-clock time from when the code reaches a ready subprocess, host tool
+   * time included, in milliseconds.
+   * @default {5000}
+   */
+  timeoutMs: number;
+  /**
+   * Memory for the guest, in MiB: the V8 heap cap, and (plus the runtime's own
+   * baseline, {@linkcode RUNTIME_BASELINE_MB}) the cap on the subprocess's
+   * resident memory.
+   * @default {128}
+   */
+  memoryMb: number;
+  /**
+   * Bytes of console output (UTF-8) kept; the rest is dropped with a marker.
+   * @default {65536}
+   */
+  maxLogBytes: number;
+  /**
+   * Bytes of the result's JSON text (UTF-8); a larger one fails the run.
+   * @default {1048576}
+   */
+  maxResultBytes: number;
+  /**
+   * Host calls one run may start, failed ones included.
+   * @default {1000}
+   */
+  maxToolCalls: number;
+}
+
+/** The limits used where neither the broker nor the run sets one. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  timeoutMs: 5000,
+  memoryMb: 128,
+  maxLogBytes: 65_536,
+  maxResultBytes: 1_048_576,
+  maxToolCalls: 1000,
+});
+
+/**
+ * Resident memory the runtime needs before guest code allocates anything (a
+ * Deno process with two isolates measured ~50 MiB); the resident-memory cap
+ * of a run is `memoryMb` plus this.
+ */
+export const RUNTIME_BASELINE_MB = 64;
+
+const _MINIMUMS: Readonly<Limits> = {
+  timeoutMs: 1,
+  memoryMb: 16,
+  maxLogBytes: 0,
+  maxResultBytes: 16,
+  maxToolCalls: 0,
+};
+
+/**
+ * Merges limits over a base and checks every value.
+ *
+ * @param base Complete limits to start from.
+ * @param overrides Values to replace.
+ * @param label Where the overrides came from, for error messages.
+ * @returns The merged limits.
+ * @throws {TypeError} On an unknown key.
+ * @throws {RangeError} On a value that is not a whole number within range.
+ */
+export function mergeLimits(
+  base: Readonly<Limits>,
+  overrides: Partial<Limits> | undefined,
+  label: string,
+): Limits {
+  const merged: Limits = { ...base };
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    if (!(key in _MINIMUMS)) {
+      throw new TypeError(`Unknown limit "${key}" in ${label}`);
+    }
+    if (value === undefined) continue;
+    const min = _MINIMUMS[key as keyof Limits];
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new RangeError(
+        `Limit "${key}" in ${label} must be a whole number of at least ${min}, got ${
+          String(value)
+        }`,
+      );
+    }
+    merged[key as keyof Limits] = value;
+  }
+  return merged;
+}

@@ -1,0 +1,27 @@
+/**
+ * The shape every provider's tool takes once the broker has resolved it: what
+ * declarations, search and the guest namespace are built from.
+ *
+ * @module
+ */
+
+/** A JSON Schema object (draft 2020-12 or draft 7), as MCP servers publish them. */
+export interface JsonSchema {
+  [keyword: string]: unknown;
+}
+
+/** One tool as the guest sees it. */
+export interface ToolInfo {
+  /** Guest namespace (the provider's name), for example `"github"`. */
+  namespace: string;
+  /** Identifier the guest calls, for example `"create_issue"`. */
+  name: string;
+  /** Name the provider gave the tool, for example `"create-issue"`. */
+  originalName: string;
+  /** What the tool does, shown to the model as JSDoc. */
+  description?: string;
+  /** JSON Schema of the tool's single argument. */
+  inputSchema: JsonSchema;
+  /** JSON Schema of the tool's result, when the provider declares one. */
+  outputSchema?: JsonSchema;
+}

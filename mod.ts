@@ -1,0 +1,80 @@
+/**
+ * execbox runs code that an AI model writes ("code mode") in a fresh,
+ * zero-permission Deno subprocess, and gives it exactly the host tools you
+ * choose, as typed namespaces. The model writes one short program instead of
+ * calling tools one at a time; only the program and its final result pass
+ * through the model's context.
+ *
+ * @example Run a program that calls a host tool
+ * ```ts
+ * import { z } from "zod";
+ * import { createBroker, defineTool } from "@execbox/core";
+ *
+ * await using broker = await createBroker({
+ *   providers: {
+ *     weather: {
+ *       forecast: defineTool({
+ *         description: "Daily forecast for a city",
+ *         input: z.object({ city: z.string() }),
+ *         output: z.array(z.object({ day: z.string(), highC: z.number() })),
+ *         execute: ({ city }) => [
+ *           { day: "Mon", highC: city.length + 10 },
+ *           { day: "Tue", highC: city.length + 12 },
+ *         ],
+ *       }),
+ *     },
+ *   },
+ *   pool: { size: 1 },
+ * });
+ *
+ * console.log(broker.types()); // declarations for the model
+ * const run = await broker.execute(`
+ *   const days = await weather.forecast({ city: "Oslo" });
+ *   Math.max(...days.map((d) => d.highC))
+ * `);
+ * if (run.ok) console.log(run.result); // 16
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Broker,
+  type BrokerOptions,
+  type BrokerStatus,
+  createBroker,
+  type ExecuteOptions,
+  type Providers,
+} from "./broker/broker.ts";
+export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
+export type {
+  Host,
+  HostProcess,
+  ProcessStatus,
+  SpawnOptions,
+} from "./broker/host.ts";
+export { denoHost } from "./broker/host_deno.ts";
+export {
+  DEFAULT_LIMITS,
+  type Limits,
+  RUNTIME_BASELINE_MB,
+} from "./broker/limits.ts";
+export type { PoolOptions, PoolStats } from "./broker/pool.ts";
+export type {
+  ExecuteError,
+  ExecuteFailure,
+  ExecuteResult,
+  ExecuteSuccess,
+  LogEntry,
+  LogLevel,
+  RunStats,
+} from "./broker/result.ts";
+export { MIN_DENO_VERSION } from "./broker/runtime_process.ts";
+export type { SearchToolsOptions, ToolMatch } from "./broker/search.ts";
+export {
+  defineTool,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolSchema,
+} from "./broker/tool.ts";
+export type { JsonSchema, ToolInfo } from "./broker/tool_info.ts";

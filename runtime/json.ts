@@ -1,0 +1,132 @@
+/**
+ * JSON encoding with the checks execbox promises at the boundary: `toJSON` is
+ * honoured and plain JSON semantics apply, but a value JSON cannot carry
+ * faithfully (function, symbol, bigint, cycle, Map, Set, Promise, too deep) is
+ * an error that names where it was found.
+ *
+ * The factory is self-contained: the runtime injects its source into the guest
+ * Worker, where it runs before guest code and captures the intrinsics it uses,
+ * so a guest that later replaces `JSON.stringify` changes nothing here. The
+ * broker uses the same code for tool results.
+ *
+ * @module
+ */
+
+/**
+ * Encodes a value as JSON text, or returns `undefined` for a top-level
+ * `undefined`.
+ *
+ * @throws {TypeError} When the value holds something JSON cannot carry.
+ */
+export type JsonEncoder = (value: unknown, root: string) => string | undefined;
+
+/**
+ * Creates a {@linkcode JsonEncoder}, capturing the intrinsics it needs now.
+ *
+ * @param maxDepth How deeply objects and arrays may nest.
+ * @returns The encoder.
+ *
+ * @example Encode a tool result
+ * ```ts
+ * import { createJsonEncoder } from "./json.ts";
+ * const encode = createJsonEncoder(64);
+ * encode({ a: [1, 2] }, "result"); // '{"a":[1,2]}'
+ * ```
+ */
+export function createJsonEncoder(maxDepth: number): JsonEncoder {
+  const stringify = JSON.stringify;
+  const isArray = Array.isArray;
+  const TypeErrorCtor = TypeError;
+  const WeakMapCtor = WeakMap;
+  const kinds: [abstract new (...args: never[]) => unknown, string, string][] =
+    [
+      [Map, "Map", " (convert it with Object.fromEntries)"],
+      [Set, "Set", " (convert it with Array.from)"],
+      [WeakMap, "WeakMap", ""],
+      [WeakSet, "WeakSet", ""],
+      [Promise, "Promise", " (is an await missing?)"],
+    ];
+  const identifier = /^[A-Za-z_$][\w$]*$/;
+  const test = RegExp.prototype.test;
+  const apply = Reflect.apply;
+  const getInfo = WeakMap.prototype.get;
+  const setInfo = WeakMap.prototype.set;
+
+  return function encode(value: unknown, root: string): string | undefined {
+    interface Info {
+      parent: object | undefined;
+      key: string;
+      depth: number;
+    }
+    const info = new WeakMapCtor<object, Info>();
+    const lookup = (o: object): Info | undefined => apply(getInfo, info, [o]);
+
+    function pathOf(holder: object | undefined, key: string): string {
+      const segments: string[] = [];
+      let current: object | undefined = holder;
+      let currentKey = key;
+      while (current !== undefined) {
+        const parentInfo = lookup(current);
+        if (parentInfo === undefined) break; // the wrapper JSON.stringify made
+        segments[segments.length] = isArray(current)
+          ? `[${currentKey}]`
+          : apply(test, identifier, [currentKey])
+          ? `.${currentKey}`
+          : `[${stringify(currentKey)}]`;
+        currentKey = parentInfo.key;
+        current = parentInfo.parent;
+      }
+      let path = root;
+      for (let i = segments.length - 1; i >= 0; i--) path += segments[i];
+      return path;
+    }
+
+    function replacer(this: object, key: string, v: unknown): unknown {
+      // JSON.stringify passes the object holding `key` as `this`.
+      // deno-lint-ignore no-this-alias
+      const holder: object = this;
+      const type = typeof v;
+      if (type === "function" || type === "symbol" || type === "bigint") {
+        const what = type === "function" ? "a function" : `a ${type}`;
+        throw new TypeErrorCtor(
+          `Cannot serialize ${what} at ${pathOf(this, key)}`,
+        );
+      }
+      if (type !== "object" || v === null) return v;
+      const object = v as object;
+      // Index loops: a guest may have replaced Array.prototype[Symbol.iterator].
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[i]!;
+        if (object instanceof kind[0]) {
+          throw new TypeErrorCtor(
+            `Cannot serialize a ${kind[1]} at ${pathOf(this, key)}${kind[2]}`,
+          );
+        }
+      }
+      const holderInfo = lookup(this);
+      const depth = holderInfo === undefined ? 1 : holderInfo.depth + 1;
+      if (depth > maxDepth) {
+        throw new TypeErrorCtor(
+          `Cannot serialize a value nested deeper than ${maxDepth} levels at ${
+            pathOf(this, key)
+          }`,
+        );
+      }
+      for (
+        let ancestor: object | undefined = holder;
+        ancestor !== undefined;
+        ancestor = lookup(ancestor)?.parent
+      ) {
+        if (ancestor === object) {
+          throw new TypeErrorCtor(
+            `Cannot serialize a cycle at ${pathOf(this, key)}`,
+          );
+        }
+      }
+      apply(setInfo, info, [object, { parent: this, key, depth }]);
+      return v;
+    }
+
+    return stringify(value, replacer);
+  };
+}
