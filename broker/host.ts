@@ -14,6 +14,14 @@ export interface ProcessStatus {
   signal: string | null;
 }
 
+/** Memory use of a process, as the operating system counts it. */
+export interface MemoryUsage {
+  /** Resident memory now, in bytes. */
+  residentBytes: number;
+  /** The highest resident memory so far (the high-water mark), in bytes. */
+  peakResidentBytes: number;
+}
+
 /** What {@linkcode Host.spawn} needs. */
 export interface SpawnOptions {
   /** Path of the executable. */
@@ -48,8 +56,8 @@ export interface Host {
   defaultDenoPath(): string;
   /** Starts a process with piped stdin, stdout and stderr. */
   spawn(options: SpawnOptions): HostProcess;
-  /** Resident memory of a process in bytes, or `undefined` once it is gone. */
-  residentMemoryBytes(pid: number): Promise<number | undefined>;
+  /** Memory use of a process, or `undefined` once it is gone. */
+  memoryUsage(pid: number): Promise<MemoryUsage | undefined>;
   /** Creates an empty private temporary directory and returns its path. */
   makeTempDir(prefix: string): Promise<string>;
   /** Removes a directory and everything in it; a missing one is fine. */

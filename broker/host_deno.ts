@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Host, HostProcess, SpawnOptions } from "./host.ts";
+import type { Host, HostProcess, MemoryUsage, SpawnOptions } from "./host.ts";
 
 function _spawn(options: SpawnOptions): HostProcess {
   const child = new Deno.Command(options.command, {
@@ -38,21 +38,28 @@ function _spawn(options: SpawnOptions): HostProcess {
   };
 }
 
-async function _residentMemoryBytes(pid: number): Promise<number | undefined> {
+// Linux only: /proc/<pid>/status has the resident set and its high-water mark.
+async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
+  let status: string;
   try {
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
+    status = await Deno.readTextFile(`/proc/${pid}/status`);
   } catch {
     return undefined;
   }
+  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!rss || !hwm) return undefined;
+  return {
+    residentBytes: Number(rss[1]) * 1024,
+    peakResidentBytes: Number(hwm[1]) * 1024,
+  };
 }
 
 /** The Deno implementation of the operating-system seam. */
 export const denoHost: Host = {
   defaultDenoPath: () => Deno.execPath(),
   spawn: _spawn,
-  residentMemoryBytes: _residentMemoryBytes,
+  memoryUsage: _memoryUsage,
   makeTempDir: (prefix) => Deno.makeTempDir({ prefix }),
   async removeDir(path) {
     await Deno.remove(path, { recursive: true }).catch((error) => {

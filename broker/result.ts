@@ -37,7 +37,10 @@ export interface RunStats {
   toolCalls: number;
   /** Whether a subprocess was started for this run (no warm one was used). */
   coldStart: boolean;
-  /** Highest resident memory of the subprocess seen during the run, in bytes (0 when never sampled). */
+  /**
+   * The subprocess's resident-memory high-water mark at its last reading, in
+   * bytes; 0 when the run ended before the first reading (every 5 ms).
+   */
   peakMemoryBytes: number;
 }
 

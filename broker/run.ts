@@ -180,10 +180,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const watch = setInterval(async () => {
       if (sampling || settled) return;
       sampling = true;
-      const rss = await process.residentMemoryBytes();
+      const usage = await process.memoryUsage();
       sampling = false;
-      if (rss === undefined || settled) return;
-      peak = Math.max(peak, rss);
+      if (usage === undefined || settled) return;
+      peak = Math.max(peak, usage.peakResidentBytes);
+      const rss = usage.residentBytes;
       if (rss > rssLimit) {
         fail(
           "memory_limit",

@@ -7,7 +7,7 @@
  */
 
 import { ExecboxError } from "./errors.ts";
-import type { Host, HostProcess, ProcessStatus } from "./host.ts";
+import type { Host, HostProcess, MemoryUsage, ProcessStatus } from "./host.ts";
 import { runtimeArgs } from "./runtime_script.ts";
 import {
   type BrokerFrame,
@@ -271,9 +271,9 @@ export class RuntimeProcess {
     }
   }
 
-  /** Resident memory in bytes, or `undefined` once the process is gone. */
-  residentMemoryBytes(): Promise<number | undefined> {
-    return this.#host.residentMemoryBytes(this.pid);
+  /** Memory use, or `undefined` once the process is gone. */
+  memoryUsage(): Promise<MemoryUsage | undefined> {
+    return this.#host.memoryUsage(this.pid);
   }
 
   /** Kills the process, waits for it to exit and removes its directory. Idempotent. */

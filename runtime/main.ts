@@ -53,7 +53,11 @@ export function runtimeMain(deps: RuntimeDeps): void {
     });
   }
 
-  const url = `data:text/javascript,${encodeURIComponent(deps.workerSource)}`;
+  // A blob: URL keeps error messages that name the module short (a data: URL
+  // would put the whole prelude into every import error).
+  const url = URL.createObjectURL(
+    new Blob([deps.workerSource], { type: "text/javascript" }),
+  );
   const worker = new Worker(url, { type: "module", name: "execbox-guest" });
   const toWorker = (message: ToWorkerMessage) => worker.postMessage(message);
 

@@ -115,6 +115,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const ErrorCtor = Error;
   const PromiseCtor = Promise;
   const SyntaxErrorCtor = SyntaxError;
+  const TypeErrorCtor = TypeError;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
@@ -263,10 +264,13 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     try {
       json = encode(input === undefined ? {} : input, "input") ?? "{}";
     } catch (error) {
+      const message = error instanceof TypeErrorCtor
+        ? error.message
+        : describe(error);
       return PromiseCtor.reject(
         ownError(
           "serialization_error",
-          `${describe(error)} (in a call to ${ns}.${name})`,
+          `${message} (in a call to ${ns}.${name})`,
         ),
       );
     }
@@ -315,7 +319,15 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     try {
       json = encode(value, "result");
     } catch (error) {
-      fail("serialization_error", describe(error));
+      // The encoder's own TypeError says where; a getter or toJSON that threw
+      // is described like any guest error.
+      fail(
+        "serialization_error",
+        error instanceof TypeErrorCtor &&
+          error.message.startsWith("Cannot serialize")
+          ? error.message
+          : describe(error),
+      );
       return;
     }
     finished = true;
