@@ -50,6 +50,7 @@ export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
   Host,
   HostProcess,
+  MemoryUsage,
   ProcessStatus,
   SpawnOptions,
 } from "./broker/host.ts";
@@ -78,3 +79,9 @@ export {
   type ToolSchema,
 } from "./broker/tool.ts";
 export type { JsonSchema, ToolInfo } from "./broker/tool_info.ts";
+export type {
+  StandardIssue,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+} from "./broker/standard_schema.ts";

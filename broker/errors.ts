@@ -42,6 +42,8 @@ export class ExecboxError extends Error {
   readonly code: string;
 
   /**
+   * Creates an error with a code.
+   *
    * @param code A stable identifier of the condition.
    * @param message What failed and the value that made it fail.
    * @param options The cause, when wrapping another error.

@@ -1,6 +1,6 @@
 /**
- * Host-defined tools: `defineTool`, and how their zod or JSON Schema inputs
- * and outputs are checked at the boundary.
+ * Host-defined tools: `defineTool`, and how their schemas (zod 4, or JSON
+ * Schema) check inputs and outputs at the boundary.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { Validator } from "@cfworker/json-schema";
 import { z } from "zod";
 import { ExecboxError } from "./errors.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { JsonSchema } from "./tool_info.ts";
 
 /** What a tool's `execute` receives besides its input. */
@@ -16,8 +17,12 @@ export interface ToolContext {
   signal: AbortSignal;
 }
 
-/** A schema for a tool's input or output: a zod 4 schema or a JSON Schema object. */
-export type ToolSchema<T> = z.ZodType<T> | JsonSchema;
+/**
+ * A schema for a tool's input or output: a zod 4 schema (any Standard Schema
+ * whose vendor is zod, so that its JSON Schema can be derived) or a JSON
+ * Schema object.
+ */
+export type ToolSchema<T> = StandardSchemaV1<unknown, T> | JsonSchema;
 
 /** A tool the host offers to guest code. */
 export interface ToolDefinition<I = unknown, O = unknown> {
@@ -69,8 +74,8 @@ export interface ResolvedSchema {
   check(value: unknown, label: string): unknown;
 }
 
-function _isZod(schema: unknown): schema is z.ZodType {
-  return typeof schema === "object" && schema !== null && "_zod" in schema;
+function _isStandard(schema: unknown): schema is StandardSchemaV1 {
+  return typeof schema === "object" && schema !== null && "~standard" in schema;
 }
 
 function _location(label: string, pointer: string): string {
@@ -109,15 +114,23 @@ export function resolveSchema(
   if (schema === undefined) {
     return { json: { type: "object" }, check: (value) => value };
   }
-  if (_isZod(schema)) {
-    const { $schema: _, ...json } = z.toJSONSchema(schema, {
+  if (_isStandard(schema)) {
+    if (schema["~standard"].vendor !== "zod" || !("_zod" in schema)) {
+      throw new TypeError(
+        `Tool ${io} schema from "${
+          schema["~standard"].vendor
+        }" is not supported: use zod 4 or a JSON Schema object`,
+      );
+    }
+    const zod = schema as unknown as z.ZodType;
+    const { $schema: _, ...json } = z.toJSONSchema(zod, {
       io,
       unrepresentable: "any",
     }) as JsonSchema;
     return {
       json,
       check(value, label) {
-        const parsed = schema.safeParse(value);
+        const parsed = zod.safeParse(value);
         if (parsed.success) return parsed.data;
         const problems = parsed.error.issues.map((issue) =>
           `${
@@ -139,7 +152,7 @@ export function resolveSchema(
     false,
   );
   return {
-    json: schema,
+    json: schema as JsonSchema,
     check(value, label) {
       const result = validator.validate(value);
       if (result.valid) return value;

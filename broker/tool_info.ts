@@ -7,6 +7,7 @@
 
 /** A JSON Schema object (draft 2020-12 or draft 7), as MCP servers publish them. */
 export interface JsonSchema {
+  /** Any JSON Schema keyword (`type`, `properties`, `$defs`, ...). */
   [keyword: string]: unknown;
 }
 
