@@ -8,6 +8,9 @@
  * @module
  */
 
+// An example program prints its results.
+// deno-lint-ignore-file no-console
+
 import { z } from "zod";
 import { createBroker, defineTool } from "../mod.ts";
 
