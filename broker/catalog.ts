@@ -77,6 +77,7 @@ export function hostProviderTools(
               `Tool returned a value that does not match its output schema: ${
                 (error as Error).message
               }`,
+              { cause: error },
             );
           }
         }
@@ -159,6 +160,7 @@ export function encodeToolResult(value: unknown): string {
     throw new ExecboxError(
       "tool_error",
       `Tool returned a value that is not JSON: ${(error as Error).message}`,
+      { cause: error },
     );
   }
 }

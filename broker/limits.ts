@@ -77,7 +77,7 @@ export function mergeLimits(
 ): Limits {
   const merged: Limits = { ...base };
   for (const [key, value] of Object.entries(overrides ?? {})) {
-    if (!(key in _MINIMUMS)) {
+    if (!Object.hasOwn(_MINIMUMS, key)) {
       throw new TypeError(`Unknown limit "${key}" in ${label}`);
     }
     if (value === undefined) continue;

@@ -102,7 +102,7 @@ const _SUMMARY_KEYWORDS = new Set([
 /**
  * Turns a zod or JSON Schema into a {@linkcode ResolvedSchema}.
  *
- * @param schema The schema, or `undefined` for "any object".
+ * @param schema The schema, or `undefined` for "any object" (`{ type: "object" }`).
  * @param io Whether it describes an input or an output (zod types differ).
  * @returns The resolved schema.
  * @throws {TypeError} When the schema is neither zod 4 nor a JSON Schema object.
@@ -111,9 +111,7 @@ export function resolveSchema(
   schema: ToolSchema<unknown> | undefined,
   io: "input" | "output",
 ): ResolvedSchema {
-  if (schema === undefined) {
-    return { json: { type: "object" }, check: (value) => value };
-  }
+  if (schema === undefined) return resolveSchema({ type: "object" }, io);
   if (_isStandard(schema)) {
     if (schema["~standard"].vendor !== "zod" || !("_zod" in schema)) {
       throw new TypeError(

@@ -46,11 +46,41 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
       [WeakSet, "WeakSet", ""],
       [Promise, "Promise", " (is an await missing?)"],
     ];
-  const identifier = /^[A-Za-z_$][\w$]*$/;
-  const test = RegExp.prototype.test;
+  const numberValue = Number.prototype.valueOf;
+  const stringValue = String.prototype.valueOf;
+  const booleanValue = Boolean.prototype.valueOf;
   const apply = Reflect.apply;
   const getInfo = WeakMap.prototype.get;
   const setInfo = WeakMap.prototype.set;
+
+  // By character codes: RegExp methods look up `exec` on every call, and the
+  // guest may have replaced it.
+  function isIdentifier(key: string): boolean {
+    if (key.length === 0) return false;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ||
+        c === 95 || c === 36;
+      if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+    }
+    return true;
+  }
+
+  // A Number, String or Boolean object, told by its internal slot (not its
+  // prototype, which the guest can fake): JSON.stringify unboxes it, so it is
+  // no nesting level.
+  function isBoxed(v: object): boolean {
+    const brands = [numberValue, stringValue, booleanValue];
+    for (let i = 0; i < brands.length; i++) {
+      try {
+        apply(brands[i]!, v, []);
+        return true;
+      } catch {
+        // not this brand
+      }
+    }
+    return false;
+  }
 
   return function encode(value: unknown, root: string): string | undefined {
     interface Info {
@@ -70,7 +100,7 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
         if (parentInfo === undefined) break; // the wrapper JSON.stringify made
         segments[segments.length] = isArray(current)
           ? `[${currentKey}]`
-          : apply(test, identifier, [currentKey])
+          : isIdentifier(currentKey)
           ? `.${currentKey}`
           : `[${stringify(currentKey)}]`;
         currentKey = parentInfo.key;
@@ -92,7 +122,7 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
           `Cannot serialize ${what} at ${pathOf(this, key)}`,
         );
       }
-      if (type !== "object" || v === null) return v;
+      if (type !== "object" || v === null || isBoxed(v as object)) return v;
       const object = v as object;
       // Index loops: a guest may have replaced Array.prototype[Symbol.iterator].
       for (let i = 0; i < kinds.length; i++) {
