@@ -48,6 +48,13 @@ export {
 } from "./broker/broker.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
+  McpHttpServerConfig,
+  McpServerCommon,
+  McpServerConfig,
+  McpStdioServerConfig,
+} from "./broker/mcp_config.ts";
+export type { ToolCall, ToolCallHook } from "./broker/run.ts";
+export type {
   Host,
   HostProcess,
   MemoryUsage,
@@ -85,3 +92,4 @@ export type {
   StandardSchemaProps,
   StandardSchemaV1,
 } from "./broker/standard_schema.ts";
+export { createMcpServer, type McpServerOptions } from "./broker/mcp_server.ts";

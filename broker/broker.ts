@@ -5,15 +5,18 @@
  * @module
  */
 
-import { Catalog, hostProviderTools } from "./catalog.ts";
+import { Catalog, hostProviderTools, type ProviderSource } from "./catalog.ts";
 import { namespaceDeclarations } from "./declarations.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
 import type { Host } from "./host.ts";
+import { toolIdentifiers } from "./identifiers.ts";
+import type { McpServerConfig } from "./mcp_config.ts";
+import { McpUpstream } from "./mcp_upstream.ts";
 import { denoHost } from "./host_deno.ts";
 import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
 import { type PoolOptions, type PoolStats, RuntimePool } from "./pool.ts";
 import type { ExecuteResult } from "./result.ts";
-import { runInProcess } from "./run.ts";
+import { runInProcess, type ToolCallHook } from "./run.ts";
 import {
   searchTools,
   type SearchToolsOptions,
@@ -37,6 +40,26 @@ export interface BrokerOptions {
    * @default {{}}
    */
   providers?: Providers;
+  /**
+   * Upstream MCP servers by name, in the shape MCP client configurations use
+   * (`{ command, args, env }` or `{ url, headers }`). Each becomes one guest
+   * namespace named by its key, sanitised like a tool name (`my-server` is
+   * `my_server`).
+   * @default {{}}
+   */
+  mcpServers?: Record<string, McpServerConfig>;
+  /**
+   * Sees every tool call (host and MCP) before it runs; returning
+   * `{ deny: reason }` (or throwing) refuses it, and the guest gets a catchable
+   * `tool_error` with the reason.
+   */
+  onToolCall?: ToolCallHook;
+  /**
+   * Values never to show in errors, logs or results (header values of MCP
+   * servers are added automatically; the CLI adds every expanded `${VAR}`).
+   * @default {[]}
+   */
+  secrets?: string[];
   /**
    * Limits for every run; `execute` may override them per run.
    * @default {DEFAULT_LIMITS}
@@ -116,7 +139,14 @@ function _positiveInteger(
 export class Broker {
   readonly #limits: Limits;
   readonly #pool: RuntimePool;
-  readonly #catalog: Catalog;
+  #catalog: Catalog;
+  readonly #hostSources: ProviderSource[];
+  readonly #upstreams: {
+    namespace: string;
+    upstream: McpUpstream;
+    optional: boolean;
+  }[] = [];
+  readonly #onToolCall: ToolCallHook | undefined;
   readonly #maxConcurrency: number;
   readonly #maxQueue: number;
   readonly #closing = new AbortController();
@@ -142,13 +172,30 @@ export class Broker {
       "maxConcurrency",
     );
     this.#maxQueue = _positiveInteger(options.maxQueue, 64, "maxQueue", 0);
-    this.#catalog = new Catalog(
-      Object.entries(options.providers ?? {}).map(([namespace, tools]) => ({
-        namespace,
-        tools: hostProviderTools(tools),
-      })),
-    );
+    this.#hostSources = Object.entries(options.providers ?? {}).map((
+      [namespace, tools],
+    ) => ({ namespace, tools: hostProviderTools(tools) }));
     const host = options.host ?? denoHost;
+    for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
+      if (config.disabled) continue;
+      const secrets = [
+        ...(options.secrets ?? []),
+        ...Object.values("headers" in config ? config.headers ?? {} : {}),
+      ];
+      this.#upstreams.push({
+        namespace: toolIdentifiers([key])[0]!,
+        optional: config.optional ?? false,
+        upstream: new McpUpstream({
+          key,
+          config,
+          host,
+          secrets,
+          onToolsChanged: () => this.#rebuildCatalog(),
+        }),
+      });
+    }
+    this.#onToolCall = options.onToolCall;
+    this.#catalog = this.#buildCatalog();
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -169,11 +216,38 @@ export class Broker {
    * @throws {ExecboxError} When the runtime cannot start or its Deno is too old.
    */
   async ready(): Promise<void> {
-    await this.#pool.warm();
-    if (this.#pool.stats.spawned === 0) {
-      const { process } = await this.#pool.acquire(this.#limits.memoryMb);
-      this.#pool.release(process);
-    }
+    await Promise.all([
+      (async () => {
+        await this.#pool.warm();
+        if (this.#pool.stats.spawned === 0) {
+          const { process } = await this.#pool.acquire(this.#limits.memoryMb);
+          this.#pool.release(process);
+        }
+      })(),
+      ...this.#upstreams.map(async ({ upstream, optional }) => {
+        if (upstream.connected) return;
+        try {
+          await upstream.connect();
+        } catch (error) {
+          if (!optional) throw error;
+        }
+      }),
+    ]);
+  }
+
+  #buildCatalog(): Catalog {
+    return new Catalog([
+      ...this.#hostSources,
+      ...this.#upstreams.map(({ namespace, upstream }) => ({
+        namespace,
+        tools: upstream.tools,
+      })),
+    ]);
+  }
+
+  // Runs keep the snapshot they started with; the next run sees the change.
+  #rebuildCatalog(): void {
+    this.#catalog = this.#buildCatalog();
   }
 
   /** What the broker is doing now. */
@@ -261,6 +335,7 @@ export class Broker {
       );
     if (signal.aborted) return cancelled();
 
+    for (const { upstream } of this.#upstreams) upstream.retryIfDue();
     const admission = await this.#admit(signal);
     if (admission !== undefined) {
       return admission === "full"
@@ -286,6 +361,7 @@ export class Broker {
         cold: acquired.cold,
         js: prepared.js,
         catalog: this.#catalog,
+        onToolCall: this.#onToolCall,
         limits,
         signal,
         startedAt,
@@ -368,7 +444,10 @@ export class Broker {
    */
   async close(): Promise<void> {
     this.#closing.abort();
-    await this.#pool.close();
+    await Promise.all([
+      this.#pool.close(),
+      ...this.#upstreams.map(({ upstream }) => upstream.close()),
+    ]);
   }
 
   /** Same as {@linkcode Broker.close}. */

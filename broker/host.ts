@@ -28,10 +28,16 @@ export interface SpawnOptions {
   command: string;
   /** Arguments, without the executable. */
   args: string[];
-  /** Working directory. */
-  cwd: string;
+  /** Working directory; the broker's own when absent. */
+  cwd?: string;
   /** The complete environment: nothing else from the host is passed on. */
   env: Record<string, string>;
+  /**
+   * Start the process in a new process group and make `kill` signal the whole
+   * group, so that whatever it starts (as `npx` starts `node`) dies with it.
+   * @default {false}
+   */
+  processGroup?: boolean;
 }
 
 /** A running child process with piped standard streams. */
@@ -46,8 +52,11 @@ export interface HostProcess {
   readonly stderr: ReadableStream<Uint8Array>;
   /** Settles when the process has exited. */
   readonly status: Promise<ProcessStatus>;
-  /** Sends SIGKILL; does nothing once the process has exited. */
-  kill(): void;
+  /**
+   * Sends a signal (to the whole group when started with `processGroup`);
+   * does nothing once the process (and its group) is gone.
+   */
+  kill(signal?: "SIGKILL" | "SIGTERM"): void;
 }
 
 /** Operating-system services the broker uses. */

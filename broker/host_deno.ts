@@ -7,9 +7,14 @@
 import type { Host, HostProcess, MemoryUsage, SpawnOptions } from "./host.ts";
 
 function _spawn(options: SpawnOptions): HostProcess {
-  const child = new Deno.Command(options.command, {
-    args: options.args,
-    cwd: options.cwd,
+  // `setsid` (util-linux) makes the child lead a new process group without
+  // forking, so its pid is the group's id.
+  const [command, args] = options.processGroup
+    ? ["setsid", [options.command, ...options.args]]
+    : [options.command, options.args];
+  const child = new Deno.Command(command, {
+    args,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env,
     clearEnv: true,
     stdin: "piped",
@@ -27,12 +32,12 @@ function _spawn(options: SpawnOptions): HostProcess {
     stdout: child.stdout,
     stderr: child.stderr,
     status,
-    kill() {
-      if (exited) return;
+    kill(signal = "SIGKILL") {
       try {
-        child.kill("SIGKILL");
+        if (options.processGroup) Deno.kill(-child.pid, signal);
+        else if (!exited) child.kill(signal);
       } catch {
-        // Already exited between the check and the kill.
+        // Already gone.
       }
     },
   };

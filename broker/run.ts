@@ -30,6 +30,23 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
 const _MAX_MESSAGE_CHARS = 4096;
 const _MIN_PAYLOAD_BYTES = 65_536;
 
+/** A tool call as {@linkcode ToolCallHook} sees it. */
+export interface ToolCall {
+  /** The guest namespace, such as `"github"`. */
+  namespace: string;
+  /** The guest identifier, such as `"create_issue"`. */
+  tool: string;
+  /** The provider's name for the tool, such as `"create-issue"`. */
+  originalName: string;
+  /** The argument the guest passed (JSON). */
+  args: unknown;
+}
+
+/** Sees a tool call before it runs; `{ deny: reason }` refuses it. */
+export type ToolCallHook = (
+  call: ToolCall,
+) => void | { deny: string } | Promise<void | { deny: string }>;
+
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
   /** A ready subprocess; it serves only this run. */
@@ -40,6 +57,8 @@ export interface RunOptions {
   js: string;
   /** The guest namespace for this run. */
   catalog: Catalog;
+  /** The broker's hook on every tool call. */
+  onToolCall: ToolCallHook | undefined;
   /** Limits of this run. */
   limits: Limits;
   /** The caller's signal. */
@@ -197,6 +216,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const onAbort = () => fail("cancelled", "Run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
 
+    const toolLog = (level: LogLevel, message: string) => {
+      if (!settled) logs.add(level, String(message));
+    };
+
     async function call(
       frame: Extract<RuntimeFrame, { t: "call" }>,
       args: unknown,
@@ -206,7 +229,27 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       try {
         const tool = catalog.lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
-        const value = await tool.call(args, { signal: tools.signal });
+        if (options.onToolCall !== undefined) {
+          let decision;
+          try {
+            decision = await options.onToolCall({
+              namespace: frame.ns,
+              tool: frame.name,
+              originalName: tool.name,
+              args,
+            });
+          } catch (error) {
+            decision = { deny: _guestMessage(error) };
+          }
+          if (decision && typeof decision.deny === "string") {
+            throw new Error(`Call to ${path} was denied: ${decision.deny}`);
+          }
+        }
+        if (settled) return;
+        const value = await tool.call(args, {
+          signal: tools.signal,
+          log: toolLog,
+        });
         reply = [
           { t: "result", id: frame.id, ok: true },
           encodeToolResult(value),

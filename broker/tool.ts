@@ -10,11 +10,14 @@ import { z } from "zod";
 import { ExecboxError } from "./errors.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { JsonSchema } from "./tool_info.ts";
+import type { LogLevel } from "../runtime/protocol.ts";
 
 /** What a tool's `execute` receives besides its input. */
 export interface ToolContext {
-  /** Aborted when the run that made the call ends early (timeout, cancel, limit). */
+  /** Aborted when the run that made the call ends (timeout, cancel, limit, or done). */
   signal: AbortSignal;
+  /** Adds an entry to the logs of the run that made the call (subject to `maxLogBytes`). */
+  log(level: LogLevel, message: string): void;
 }
 
 /**

@@ -27,7 +27,7 @@ function providerTool(
 }
 
 function context(): ToolContext {
-  return { signal: new AbortController().signal };
+  return { signal: new AbortController().signal, log: () => {} };
 }
 
 Deno.test("Catalog names tools with their guest identifiers in declaration order", () => {
@@ -265,9 +265,15 @@ Deno.test("hostProviderTools() passes the context signal to execute", async () =
     },
   });
   const controller = new AbortController();
-  assert.equal(await tool!.call({}, { signal: controller.signal }), false);
+  assert.equal(
+    await tool!.call({}, { signal: controller.signal, log: () => {} }),
+    false,
+  );
   controller.abort();
-  assert.equal(await tool!.call({}, { signal: controller.signal }), true);
+  assert.equal(
+    await tool!.call({}, { signal: controller.signal, log: () => {} }),
+    true,
+  );
   assert.deepEqual(seen, [controller.signal, controller.signal]);
 });
 

@@ -256,6 +256,7 @@ Deno.test("defineTool() infers execute's input type from a zod schema", async ()
   });
   const result = await tool.execute({ q: "abc", limit: 1 }, {
     signal: new AbortController().signal,
+    log: () => {},
   });
   assert.deepEqual(result, { length: 4 });
 });

@@ -1,0 +1,407 @@
+/**
+ * One upstream MCP server as a provider of guest tools: its connection (stdio
+ * or Streamable HTTP with an SSE fallback), its tool list (paginated, kept
+ * fresh on `list_changed`), calls with a timeout and cancellation, results
+ * unwrapped for the guest, and reconnection with backoff after a failure.
+ *
+ * @module
+ */
+
+import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/client/sse"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
+// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/shared/transport"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import {
+  type CallToolResult,
+  ErrorCode as McpErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import denoJson from "../deno.json" with { type: "json" };
+import type { ProviderTool } from "./catalog.ts";
+import { ExecboxError } from "./errors.ts";
+import type { Host } from "./host.ts";
+import type { McpServerConfig } from "./mcp_config.ts";
+import { redact } from "./redact.ts";
+import { HostStdioTransport } from "./stdio_transport.ts";
+import type { ToolContext } from "./tool.ts";
+import { toolFilter } from "./tool_filter.ts";
+import type { LogLevel } from "../runtime/protocol.ts";
+
+/** What {@linkcode McpUpstream} needs. */
+export interface McpUpstreamOptions {
+  /** The server's key in `mcpServers`. */
+  key: string;
+  /** How to reach it. */
+  config: McpServerConfig;
+  /** The operating-system seam, for stdio servers. */
+  host: Host;
+  /** Values never to show in errors, logs or results. */
+  secrets: readonly string[];
+  /** Called after the tool list changed. */
+  onToolsChanged: () => void;
+  /**
+   * How long connecting (process start and `initialize`) may take.
+   * @default {30000}
+   */
+  connectTimeoutMs?: number;
+}
+
+const _DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const _MAX_BACKOFF_MS = 30_000;
+const _MAX_PAGES = 1000;
+
+const _LOG_LEVELS: Record<string, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  notice: "info",
+  warning: "warn",
+  error: "error",
+  critical: "error",
+  alert: "error",
+  emergency: "error",
+};
+
+/**
+ * Unwraps a `CallToolResult` for the guest: `structuredContent` as it is,
+ * all-text content parsed as JSON when it is JSON (else the text), anything
+ * else the content array.
+ *
+ * @param result The result.
+ * @returns The value the guest receives.
+ * @throws {Error} When `isError` is set, with the text content as message.
+ */
+export function unwrapToolResult(result: CallToolResult): unknown {
+  const content = result.content ?? [];
+  const texts = content.every((c) => c.type === "text")
+    ? content.map((c) => (c as { text: string }).text)
+    : undefined;
+  if (result.isError) {
+    throw new Error(
+      texts?.join("\n") || "The tool reported an error without a message",
+    );
+  }
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  if (texts === undefined) return content;
+  if (texts.length === 0) return undefined;
+  const text = texts.join("\n");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A connection to one upstream MCP server. */
+export class McpUpstream {
+  /** The server's key in `mcpServers`. */
+  readonly key: string;
+  readonly #options: McpUpstreamOptions;
+  readonly #allowed: (name: string) => boolean;
+  readonly #logSinks = new Set<ToolContext["log"]>();
+  #client: Client | undefined;
+  #transport: Transport | undefined;
+  #lastTransport: Transport | undefined;
+  #connecting: Promise<void> | undefined;
+  #tools: ProviderTool[] = [];
+  #failures = 0;
+  #retryAt = 0;
+  #lastError = "";
+  #closed = false;
+
+  /** @param options The server and callbacks. */
+  constructor(options: McpUpstreamOptions) {
+    this.#options = options;
+    this.key = options.key;
+    this.#allowed = toolFilter(
+      options.config.allowTools,
+      options.config.denyTools,
+    );
+  }
+
+  /** The server's tools offered to the guest (empty until connected). */
+  get tools(): readonly ProviderTool[] {
+    return this.#tools;
+  }
+
+  /** Whether the server is connected now. */
+  get connected(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /**
+   * Connects (once at a time) and lists the tools.
+   *
+   * @throws {ExecboxError} `mcp_unavailable` naming the server, with the tail
+   * of its stderr, when it cannot start or does not answer.
+   */
+  connect(): Promise<void> {
+    this.#connecting ??= this.#connect().finally(
+      () => (this.#connecting = undefined),
+    );
+    return this.#connecting;
+  }
+
+  /** Starts a reconnection in the background when one is due. */
+  retryIfDue(): void {
+    if (
+      this.#closed || this.connected || this.#connecting ||
+      Date.now() < this.#retryAt
+    ) return;
+    this.connect().catch(() => {});
+  }
+
+  /** Disconnects and ends the server's processes. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => {});
+    await this.#transport?.close().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) {
+      throw new ExecboxError(
+        "mcp_unavailable",
+        `MCP server "${this.key}" is closed`,
+      );
+    }
+    const { config } = this.#options;
+    const timeout = this.#options.connectTimeoutMs ?? 30_000;
+    const attempts = "command" in config
+      ? [() => this.#stdioTransport(config)]
+      : config.type === "sse"
+      ? [() => this.#sseTransport(config.url, config.headers)]
+      : [
+        () =>
+          new StreamableHTTPClientTransport(new URL(config.url), {
+            requestInit: { headers: config.headers ?? {} },
+          }),
+        () => this.#sseTransport(config.url, config.headers),
+      ];
+    let lastError: unknown;
+    for (const makeTransport of attempts) {
+      const transport = makeTransport();
+      this.#lastTransport = transport;
+      const client = new Client(
+        { name: "execbox", version: denoJson.version },
+        { capabilities: {} },
+      );
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        this.#refresh(client).catch(() => {});
+      });
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        const data = n.params.data;
+        const text = typeof data === "string" ? data : JSON.stringify(data);
+        this.#log(
+          _LOG_LEVELS[n.params.level] ?? "info",
+          `[${this.key}] ${text}`,
+        );
+      });
+      try {
+        await client.connect(transport, { timeout });
+        this.#client = client;
+        this.#transport = transport;
+        client.onclose = () => {
+          if (this.#client === client) this.#client = undefined;
+        };
+        await this.#refresh(client);
+        this.#failures = 0;
+        return;
+      } catch (error) {
+        lastError = error;
+        this.#client = undefined;
+        await client.close().catch(() => {});
+        await transport.close().catch(() => {});
+      }
+    }
+    this.#failures++;
+    this.#retryAt = Date.now() +
+      Math.min(500 * 2 ** (this.#failures - 1), _MAX_BACKOFF_MS);
+    const stderr = this.#stderrTail();
+    this.#lastError = (lastError as Error)?.message ?? String(lastError);
+    throw new ExecboxError(
+      "mcp_unavailable",
+      this.#redact(
+        `MCP server "${this.key}" failed to start: ${this.#lastError}${stderr}`,
+      ),
+      { cause: lastError },
+    );
+  }
+
+  #stderrTail(): string {
+    const tail = this.#lastTransport instanceof HostStdioTransport
+      ? this.#lastTransport.stderrTail.trim().slice(-1000)
+      : "";
+    return tail ? `; stderr: ${tail}` : "";
+  }
+
+  #stdioTransport(
+    config: Extract<McpServerConfig, { command: string }>,
+  ): Transport {
+    const transport = new HostStdioTransport({
+      host: this.#options.host,
+      command: config.command,
+      args: config.args ?? [],
+      env: { ...getDefaultEnvironment(), ...config.env },
+      ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
+    });
+    return transport;
+  }
+
+  #sseTransport(url: string, headers: Record<string, string> = {}): Transport {
+    return new SSEClientTransport(new URL(url), {
+      requestInit: { headers },
+      eventSourceInit: {
+        fetch: (input, init) =>
+          fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+      },
+    });
+  }
+
+  async #refresh(client: Client): Promise<void> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < _MAX_PAGES; page++) {
+      const result = await client.listTools(
+        cursor === undefined ? {} : { cursor },
+      );
+      tools.push(...result.tools);
+      cursor = result.nextCursor;
+      if (cursor === undefined) break;
+    }
+    this.#tools = tools.filter((t) => this.#allowed(t.name)).map((t) =>
+      this.#providerTool(t)
+    );
+    this.#options.onToolsChanged();
+  }
+
+  #providerTool(tool: Tool): ProviderTool {
+    const provided: ProviderTool = {
+      name: tool.name,
+      inputSchema: tool.inputSchema,
+      call: (input, context) => this.#call(tool.name, input, context),
+    };
+    if (tool.description !== undefined) provided.description = tool.description;
+    if (tool.outputSchema !== undefined) {
+      provided.outputSchema = tool.outputSchema;
+    }
+    return provided;
+  }
+
+  async #call(
+    name: string,
+    input: unknown,
+    context: ToolContext,
+  ): Promise<unknown> {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      throw new ExecboxError("validation_error", "input must be an object");
+    }
+    const client = await this.#ready();
+    const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
+    this.#logSinks.add(context.log);
+    try {
+      const result = await client.callTool(
+        { name, arguments: input as Record<string, unknown> },
+        undefined,
+        {
+          signal: context.signal,
+          timeout,
+          onprogress: (p) =>
+            context.log(
+              "info",
+              this.#redact(
+                `[${this.key}] ${name} progress ${p.progress}${
+                  p.total === undefined ? "" : `/${p.total}`
+                }${p.message ? `: ${p.message}` : ""}`,
+              ),
+            ),
+        },
+      ) as CallToolResult;
+      const value = this.#options.config.rawResults
+        ? result
+        : unwrapToolResult(result);
+      return this.#redactValue(value);
+    } catch (error) {
+      throw this.#callError(name, timeout, error);
+    } finally {
+      this.#logSinks.delete(context.log);
+    }
+  }
+
+  async #ready(): Promise<Client> {
+    if (this.#client !== undefined) return this.#client;
+    if (this.#closed) throw new Error(`MCP server "${this.key}" is closed`);
+    const wait = this.#retryAt - Date.now();
+    if (this.#connecting === undefined && wait > 0) {
+      throw new Error(
+        this.#redact(
+          `MCP server "${this.key}" is unavailable (${this.#lastError}); next retry in ${
+            Math.ceil(wait / 1000)
+          } s`,
+        ),
+      );
+    }
+    try {
+      await this.connect();
+    } catch (error) {
+      throw new Error((error as Error).message, { cause: error });
+    }
+    if (this.#client === undefined) {
+      throw new Error(`MCP server "${this.key}" disconnected`);
+    }
+    return this.#client;
+  }
+
+  #callError(name: string, timeout: number, error: unknown): Error {
+    if (error instanceof McpError) {
+      switch (error.code) {
+        case McpErrorCode.RequestTimeout:
+          return new Error(
+            `MCP server "${this.key}" did not answer ${name} within ${timeout} ms`,
+            { cause: error },
+          );
+        case McpErrorCode.ConnectionClosed:
+          return new Error(
+            `MCP server "${this.key}" disconnected during a call to ${name}`,
+            { cause: error },
+          );
+        case McpErrorCode.InvalidParams:
+          return new ExecboxError(
+            "validation_error",
+            this.#redact(error.message),
+            { cause: error },
+          );
+      }
+    }
+    if (error instanceof ExecboxError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new Error(this.#redact(message), { cause: error });
+  }
+
+  #log(level: LogLevel, message: string): void {
+    const text = this.#redact(message);
+    for (const sink of this.#logSinks) sink(level, text);
+  }
+
+  #redact(text: string): string {
+    return redact(text, this.#options.secrets);
+  }
+
+  #redactValue(value: unknown): unknown {
+    if (this.#options.secrets.length === 0 || value === undefined) return value;
+    const text = JSON.stringify(value);
+    const clean = redact(text, this.#options.secrets);
+    return clean === text ? value : JSON.parse(clean);
+  }
+}
