@@ -49,6 +49,11 @@ export interface McpUpstreamOptions {
   /** Called after the tool list changed. */
   onToolsChanged: () => void;
   /**
+   * Makes the transport instead of deriving it from `config` (an in-process
+   * server, or a test's `InMemoryTransport`); called for every (re)connection.
+   */
+  transport?: () => Transport;
+  /**
    * How long connecting (process start and `initialize`) may take.
    * @default {30000}
    */
@@ -178,7 +183,9 @@ export class McpUpstream {
     }
     const { config } = this.#options;
     const timeout = this.#options.connectTimeoutMs ?? 30_000;
-    const attempts = "command" in config
+    const attempts = this.#options.transport
+      ? [this.#options.transport]
+      : "command" in config
       ? [() => this.#stdioTransport(config)]
       : config.type === "sse"
       ? [() => this.#sseTransport(config.url, config.headers)]
