@@ -6,11 +6,17 @@
  * @module
  */
 
-import { type Node, type ParseError, parseTree } from "jsonc-parser";
+import { type ParseError, parseTree } from "jsonc-parser";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { z } from "zod";
+import { expandConfigEnv } from "./config_env.ts";
+import {
+  configError,
+  type ConfigProblem,
+  syntaxProblem,
+} from "./config_problem.ts";
+import { checkConfigSchema, serverType } from "./config_schema.ts";
 import { ExecboxError } from "./errors.ts";
-import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
+import type { Limits } from "./limits.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
@@ -104,137 +110,6 @@ export interface ConfigBrokerOptions {
   maxQueue?: number;
 }
 
-const _str = z.string({ error: "must be a string" });
-const _text = _str.min(1, { error: "must not be empty" });
-const _bool = z.boolean({ error: "must be true or false" });
-const _strings = z.array(_str, { error: "must be an array of strings" });
-const _stringRecord = z.record(z.string(), _str, {
-  error: "must be an object of strings",
-});
-function _whole(min: number, max?: number): z.ZodNumber {
-  const range = max === undefined
-    ? `must be a whole number of at least ${min}`
-    : `must be a whole number from ${min} to ${max}`;
-  const schema = z.number({ error: "must be a number" })
-    .int({ error: range }).min(min, { error: range });
-  return max === undefined ? schema : schema.max(max, { error: range });
-}
-
-const _TYPES = ["stdio", "http", "streamable-http", "sse"] as const;
-const _STDIO_KEYS = ["command", "args", "env", "cwd"] as const;
-const _HTTP_KEYS = ["url", "headers"] as const;
-
-const _server = z.strictObject({
-  type: z.enum(_TYPES, {
-    error: `must be one of ${_TYPES.map((t) => `"${t}"`).join(", ")}`,
-  }).optional(),
-  command: _text.optional(),
-  args: _strings.optional(),
-  env: _stringRecord.optional(),
-  cwd: _text.optional(),
-  url: _str.optional(),
-  headers: _stringRecord.optional(),
-  disabled: _bool.optional(),
-  timeout: _whole(1).optional(),
-  optional: _bool.optional(),
-  allowTools: _strings.optional(),
-  denyTools: _strings.optional(),
-  rawResults: _bool.optional(),
-}, { error: "must be an object" }).superRefine((server, ctx) => {
-  if (server.disabled === true) return;
-  const type = _serverType(server);
-  if (type === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `needs a "command" (stdio) or a "url" (http)`,
-    });
-    return;
-  }
-  const stdio = type === "stdio";
-  if (stdio ? server.command === undefined : server.url === undefined) {
-    const key = stdio ? "command" : "url";
-    ctx.addIssue({
-      code: "custom",
-      message: `needs a "${key}" for type "${type}"`,
-    });
-  }
-  for (const key of stdio ? _HTTP_KEYS : _STDIO_KEYS) {
-    if (server[key] !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: `does not apply to ${stdio ? "a stdio" : "an http"} server`,
-      });
-    }
-  }
-  if (!stdio && server.url !== undefined && !_isHttpUrl(server.url)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["url"],
-      message: "must be an http or https URL",
-    });
-  }
-});
-
-// The minimums live in mergeLimits alone; the refinement reuses its verdict.
-const _limit = z.number({ error: "must be a number" })
-  .int({ error: "must be a whole number" });
-const _limits = z.strictObject({
-  timeoutMs: _limit.optional(),
-  memoryMb: _limit.optional(),
-  maxLogBytes: _limit.optional(),
-  maxResultBytes: _limit.optional(),
-  maxToolCalls: _limit.optional(),
-}, { error: "must be an object" }).superRefine((limits, ctx) => {
-  for (const [key, value] of Object.entries(limits)) {
-    try {
-      mergeLimits(DEFAULT_LIMITS, { [key]: value }, "config");
-    } catch (error) {
-      const prefix = `Limit "${key}" in config `;
-      const message = error instanceof Error && error.message.startsWith(prefix)
-        ? error.message.slice(prefix.length).replace(/, got .*$/, "")
-        : "is out of range";
-      ctx.addIssue({ code: "custom", path: [key], message });
-    }
-  }
-});
-
-const _schema = z.strictObject({
-  $schema: _str.optional(),
-  mcpServers: z.record(z.string(), _server, { error: "must be an object" })
-    .optional(),
-  limits: _limits.optional(),
-  // Minimums mirror the checks in Broker's constructor.
-  pool: z.strictObject({
-    size: _whole(0).optional(),
-    maxConcurrency: _whole(1).optional(),
-    maxQueue: _whole(0).optional(),
-  }, { error: "must be an object" }).optional(),
-  http: z.strictObject({
-    hostname: _text.optional(),
-    port: _whole(0, 65_535).optional(),
-    token: _text.optional(),
-    tokens: z.record(z.string(), _text, { error: "must be an object" })
-      .optional(),
-    maxBodyBytes: _whole(1).optional(),
-    allowedOrigins: _strings.optional(),
-    allowedHosts: _strings.optional(),
-  }, { error: "must be an object" }).optional(),
-}, { error: "must be an object" });
-
-type _RawServer = z.output<typeof _server>;
-
-function _serverType(server: _RawServer): _RawServer["type"] {
-  if (server.type !== undefined) return server.type;
-  if (server.command !== undefined) return "stdio";
-  return server.url === undefined ? undefined : "http";
-}
-
-function _isHttpUrl(text: string): boolean {
-  const url = URL.parse(text);
-  return url?.protocol === "http:" || url?.protocol === "https:";
-}
-
 /**
  * Parses and validates the text of an `execbox.jsonc` (JSON with comments
  * and trailing commas), expanding `${VAR}` and `${VAR:-default}` in string
@@ -288,52 +163,34 @@ function _parse(
 ): ParsedConfig {
   // Editors do not count a byte-order mark as a column.
   if (text.startsWith("\uFEFF")) text = text.slice(1);
-  const fail = (problem: _Problem): never => {
-    const { line, column } = _position(text, problem.offset);
-    throw new ExecboxError(
-      "config_invalid",
-      `Cannot read config "${file}": ${problem.message} at ${line}:${column}${
-        problem.hint === undefined ? "" : ` ${problem.hint}`
-      }`,
-    );
+  const fail = (problem: ConfigProblem): never => {
+    throw configError(file, text, problem);
   };
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true });
   const syntax = errors[0];
-  if (syntax !== undefined) {
-    fail({
-      offset: syntax.offset,
-      message: _SYNTAX_ERRORS[syntax.error] ?? "invalid syntax",
-    });
-  }
+  if (syntax !== undefined) fail(syntaxProblem(syntax));
   if (root === undefined) return fail({ offset: 0, message: "empty file" });
 
-  const problems: _Problem[] = [];
-  const secrets = new Set<string>();
-  const value = _toValue(root, [], true, { env, problems, secrets });
-  const result = _schema.safeParse(value);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push(..._describe(root, issue));
-    }
-  }
+  const { value, problems, secrets } = expandConfigEnv(root, env);
+  const { data, problems: invalid } = checkConfigSchema(root, value);
+  problems.push(...invalid);
   // Report the problem a reader meets first; sort is stable, so a missing
   // variable wins over the check its empty stand-in then fails.
   const first =
     problems.sort((a, b) => (a.order ?? a.offset) - (b.order ?? b.offset))[0];
-  if (first !== undefined || !result.success) {
+  if (first !== undefined || data === undefined) {
     return fail(first ?? { offset: 0, message: "invalid configuration" });
   }
 
-  const data = result.data;
   const mcpServers: Record<string, McpServerConfig> = {};
   for (const [name, raw] of Object.entries(data.mcpServers ?? {})) {
     if (raw.disabled === true) continue;
-    const server = { type: _serverType(raw), ...raw };
+    const server = { type: serverType(raw), ...raw };
     if (server.cwd !== undefined && !isAbsolute(server.cwd)) {
       server.cwd = join(baseDir, server.cwd);
     }
-    // The refinement above guarantees the command or url its type needs.
+    // The schema's refinement guarantees the command or url its type needs.
     mcpServers[name] = server as McpServerConfig;
   }
   const http = (data.http ?? {}) as HttpConfig;
@@ -432,272 +289,4 @@ export function brokerOptionsFromConfig(
   if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency;
   if (maxQueue !== undefined) options.maxQueue = maxQueue;
   return options;
-}
-
-interface _Problem {
-  offset: number;
-  /** Where the problem sorts, when not at `offset`. */
-  order?: number;
-  message: string;
-  hint?: string;
-}
-
-interface _Walk {
-  env: Record<string, string | undefined>;
-  problems: _Problem[];
-  secrets: Set<string>;
-}
-
-type _Path = (string | number)[];
-
-const _SYNTAX_ERRORS: Record<number, string> = {
-  1: "invalid symbol",
-  2: "invalid number",
-  3: "expected a property name",
-  4: "expected a value",
-  5: "expected a colon",
-  6: "expected a comma",
-  7: "expected a closing brace",
-  8: "expected a closing bracket",
-  9: "expected the end of the file",
-  10: "invalid comment",
-  11: "unterminated comment",
-  12: "unterminated string",
-  13: "unterminated number",
-  14: "invalid unicode escape",
-  15: "invalid escape character",
-  16: "invalid character",
-};
-
-// `$${` escapes, `${NAME}` / `${NAME:-default}` expand, any other `${` is a
-// mistake worth reporting.
-const _REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
-
-function _toValue(
-  node: Node,
-  path: _Path,
-  expand: boolean,
-  walk: _Walk,
-): unknown {
-  switch (node.type) {
-    case "object": {
-      // A disabled server's variables need not be set.
-      const skip = path.length === 2 && path[0] === "mcpServers" &&
-        node.children?.some((p) =>
-          p.children?.[0]?.value === "disabled" &&
-          p.children[1]?.value === true
-        );
-      const entries: [string, unknown][] = [];
-      const seen = new Set<string>();
-      for (const property of node.children ?? []) {
-        const [keyNode, valueNode] = property.children ?? [];
-        if (keyNode === undefined || valueNode === undefined) continue;
-        const key = String(keyNode.value);
-        // zod would silently drop a "__proto__" entry of a record.
-        if (key === "__proto__" || seen.has(key)) {
-          walk.problems.push({
-            offset: keyNode.offset,
-            message: key === "__proto__"
-              ? `key "__proto__" is not allowed`
-              : `duplicate key "${key}"`,
-          });
-        }
-        seen.add(key);
-        const value = _toValue(
-          valueNode,
-          [...path, key],
-          expand && !skip,
-          walk,
-        );
-        entries.push([key, value]);
-      }
-      return Object.fromEntries(entries);
-    }
-    case "array":
-      return (node.children ?? []).map((item, index) =>
-        _toValue(item, [...path, index], expand, walk)
-      );
-    case "string":
-      return expand ? _expand(node, path, walk) : node.value;
-    default:
-      return node.value;
-  }
-}
-
-function _expand(node: Node, path: _Path, walk: _Walk): string {
-  return String(node.value).replace(
-    _REFERENCE,
-    (match, name?: string, fallback?: string) => {
-      if (match === "$${") return "${";
-      if (name === undefined) {
-        walk.problems.push({
-          offset: node.offset,
-          message: `invalid variable reference in ${_pathText(path)}`,
-          hint: `(write "$\${" for a literal "\${")`,
-        });
-        return "";
-      }
-      const value = walk.env[name];
-      if (fallback !== undefined && !value) return fallback;
-      if (value === undefined) {
-        walk.problems.push({
-          offset: node.offset,
-          message: `environment variable "${name}" is not set, used by ${
-            _pathText(path)
-          }`,
-        });
-        return "";
-      }
-      if (value !== "") walk.secrets.add(value);
-      return value;
-    },
-  );
-}
-
-function _describe(root: Node, issue: z.core.$ZodIssue): _Problem[] {
-  const path = issue.path as _Path;
-  const at = (node: Node | undefined) => node?.offset ?? root.offset;
-  if (issue.code === "unrecognized_keys") {
-    const object = _nodeAt(root, path);
-    const allowed = _keysAt(path);
-    return issue.keys.map((key) => {
-      const property = object?.children?.find((p) =>
-        p.children?.[0]?.value === key
-      );
-      const nearest = _nearest(key, allowed);
-      const problem: _Problem = {
-        offset: at(property?.children?.[0] ?? object),
-        message: `unknown key "${key}"${
-          path.length === 0 ? "" : ` in ${_pathText(path)}`
-        }`,
-      };
-      if (nearest !== undefined) problem.hint = `(did you mean "${nearest}"?)`;
-      return problem;
-    });
-  }
-  const node = _nodeAt(root, path);
-  const problem: _Problem = {
-    offset: at(node),
-    message: `${_pathText(path)} ${issue.message}`,
-  };
-  // A key found missing is noticed at the end of its object, after any
-  // problem inside it (such as the typo that made it missing).
-  if (issue.code === "custom" && node?.type === "object") {
-    problem.order = node.offset + node.length;
-  }
-  if (issue.code === "invalid_value" && typeof node?.value === "string") {
-    const nearest = _nearest(node.value, issue.values.map(String));
-    if (nearest !== undefined) problem.hint = `(did you mean "${nearest}"?)`;
-  }
-  return [problem];
-}
-
-function _nodeAt(root: Node, path: _Path): Node | undefined {
-  let node: Node | undefined = root;
-  for (const segment of path) {
-    if (node?.type === "object") {
-      node = node.children?.findLast((p) => p.children?.[0]?.value === segment)
-        ?.children?.[1];
-    } else {
-      node = node?.type === "array" && typeof segment === "number"
-        ? node.children?.[segment]
-        : undefined;
-    }
-  }
-  return node;
-}
-
-// The keys the schema allows at `path`, for suggestions.
-function _keysAt(path: _Path): string[] {
-  let schema: unknown = _schema;
-  for (const segment of [...path, undefined]) {
-    while (schema instanceof z.ZodOptional) schema = schema.unwrap();
-    if (segment === undefined) break;
-    if (schema instanceof z.ZodObject) schema = schema.shape[segment];
-    else if (schema instanceof z.ZodRecord) schema = schema.valueType;
-    else return [];
-  }
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function _pathText(path: _Path): string {
-  if (path.length === 0) return "the top level";
-  return path.map((segment, index) => {
-    if (typeof segment === "number") return `[${segment}]`;
-    if (/^[A-Za-z_$][\w$-]*$/.test(segment)) {
-      return index === 0 ? segment : `.${segment}`;
-    }
-    return `[${JSON.stringify(segment)}]`;
-  }).join("");
-}
-
-function _position(
-  text: string,
-  offset: number,
-): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    const char = text[i];
-    if (char === "\n" || (char === "\r" && text[i + 1] !== "\n")) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-/**
- * The candidate closest to `word`, ignoring case: within an edit distance of
- * a third of the longer word, or containing it (or contained in it).
- */
-function _nearest(
-  word: string,
-  candidates: readonly string[],
-): string | undefined {
-  const lower = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = _editDistance(lower, candidate.toLowerCase());
-    const limit = Math.max(
-      1,
-      Math.floor(
-        Math.max(word.length, candidate.length) / 3,
-      ),
-    );
-    if (distance <= limit && distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best ?? (lower.length < 3 ? undefined : candidates.find((c) => {
-    const other = c.toLowerCase();
-    return other.length >= 3 &&
-      (other.includes(lower) || lower.includes(other));
-  }));
-}
-
-// Optimal string alignment distance: Levenshtein plus adjacent swaps.
-function _editDistance(a: string, b: string): number {
-  let before: number[] = [];
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance = Math.min(distance, before[j - 2]! + 1);
-      }
-      current.push(distance);
-    }
-    before = previous;
-    previous = current;
-  }
-  return previous[b.length]!;
 }
