@@ -250,6 +250,11 @@ export class Broker {
     this.#catalog = this.#buildCatalog();
   }
 
+  /** The limits every run gets unless `execute` overrides them. */
+  get limits(): Readonly<Limits> {
+    return this.#limits;
+  }
+
   /** What the broker is doing now. */
   status(): BrokerStatus {
     return {

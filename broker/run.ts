@@ -273,10 +273,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       if (!settled) await process.send(...reply);
     }
 
+    // Tool arguments share the result's bound; logs are cut by the runtime.
+    const payloadLimit = Math.max(limits.maxResultBytes, _MIN_PAYLOAD_BYTES);
     process.maxPayloadBytes = Math.max(
-      limits.maxResultBytes,
+      payloadLimit,
       limits.maxLogBytes * 3 + 16,
-      _MIN_PAYLOAD_BYTES,
     );
     process.listen((event) => {
       if (settled) return;
@@ -297,15 +298,23 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         case "fault":
           return fail("internal_error", event.message);
         case "oversize":
-          return event.frame.t === "done"
-            ? fail(
-              "limit_exceeded",
-              `Result is ${event.payloadBytes} bytes, more than the limit of ${limits.maxResultBytes}`,
-            )
-            : fail(
-              "internal_error",
-              `Runtime sent a "${event.frame.t}" frame of ${event.payloadBytes} bytes`,
-            );
+          switch (event.frame.t) {
+            case "done":
+              return fail(
+                "limit_exceeded",
+                `Result is ${event.payloadBytes} bytes, more than the limit of ${limits.maxResultBytes}`,
+              );
+            case "call":
+              return fail(
+                "limit_exceeded",
+                `Tool call argument is ${event.payloadBytes} bytes, more than the limit of ${payloadLimit}`,
+              );
+            default:
+              return fail(
+                "internal_error",
+                `Runtime sent a "${event.frame.t}" frame of ${event.payloadBytes} bytes`,
+              );
+          }
       }
       const { frame, payload } = event;
       switch (frame.t) {
@@ -333,12 +342,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
         }
         case "call": {
-          if (++toolCalls > limits.maxToolCalls) {
+          if (toolCalls >= limits.maxToolCalls) {
             return fail(
               "limit_exceeded",
               `Run made more than ${limits.maxToolCalls} tool calls`,
             );
           }
+          toolCalls++;
           let args: unknown;
           try {
             args = _parsePayload(decoder.decode(payload));

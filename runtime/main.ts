@@ -91,7 +91,8 @@ export function runtimeMain(deps: RuntimeDeps): void {
   };
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
-    send({ t: "fail", code: "runtime_error" }, `Uncaught ${event.message}`);
+    // Deno's message already starts with "Uncaught".
+    send({ t: "fail", code: "runtime_error" }, String(event.message));
   };
 
   function handle(header: BrokerFrame, payload: Uint8Array): void {

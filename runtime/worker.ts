@@ -120,16 +120,22 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
   const weakGet = WeakMap.prototype.get;
+  const isTrusted = Object.getOwnPropertyDescriptor(
+    Event.prototype,
+    "isTrusted",
+  )!.get!;
   const weakSet = WeakMap.prototype.set;
 
   // Errors the prelude itself created, so a failure can say what ended the run
   // without trusting anything the guest could put on an error object.
   const ownErrors = new WeakMap<object, GuestErrorCode>();
+  const MAX_MESSAGE_CHARS = 4096;
   const pending = new Map<
     number,
     { resolve(v: unknown): void; reject(e: unknown): void }
   >();
   let nextId = 1;
+  let phase: "booting" | "warming" | "running" = "booting";
   let finished = false;
   let maxLogBytes = 0;
   let logBytes = 0;
@@ -156,7 +162,8 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   function fail(code: GuestErrorCode, message: string): void {
     if (finished) return;
     finished = true;
-    post({ type: "fail", code, message });
+    // The broker keeps 4096 characters; sending more only costs a copy.
+    post({ type: "fail", code, message: message.slice(0, MAX_MESSAGE_CHARS) });
   }
 
   function failWith(error: unknown): void {
@@ -335,8 +342,13 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   }
 
   listen("message", (event: Event) => {
+    // Only the main thread's messages count: guest code can dispatch its own
+    // MessageEvents to this listener, and can fake an own `isTrusted`.
+    if (apply(isTrusted, event, []) !== true) return;
     const message = (event as MessageEvent<ToWorkerMessage>).data;
     if (message.type === "warm") {
+      if (phase !== "booting") return;
+      phase = "warming";
       // Every process serves one run, so whatever runs first runs cold. Take
       // the paths a run takes once now, while the pool fills, not during a run.
       const warmup = indirectEval(
@@ -349,6 +361,8 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       return;
     }
     if (message.type === "exec") {
+      if (phase !== "warming") return;
+      phase = "running";
       maxLogBytes = message.maxLogBytes;
       install(message.namespaces);
       run(message.code);
