@@ -92,4 +92,8 @@ export type {
   StandardSchemaProps,
   StandardSchemaV1,
 } from "./broker/standard_schema.ts";
-export { createMcpServer, type McpServerOptions } from "./broker/mcp_server.ts";
+export {
+  createMcpServer,
+  type McpServer,
+  type McpServerOptions,
+} from "./broker/mcp_server.ts";
