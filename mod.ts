@@ -46,6 +46,18 @@ export {
   type ExecuteOptions,
   type Providers,
 } from "./broker/broker.ts";
+export {
+  brokerOptionsFromConfig,
+  type ConfigBrokerOptions,
+  type ExecboxConfig,
+  type HttpConfig,
+  loadConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  parseConfig,
+  type ParsedConfig,
+  type PoolConfig,
+} from "./broker/config.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
   McpHttpServerConfig,
