@@ -69,8 +69,10 @@ export type { ToolCall, ToolCallHook } from "./broker/run.ts";
 export type {
   Host,
   HostProcess,
+  HostServer,
   MemoryUsage,
   ProcessStatus,
+  ServeOptions,
   SpawnOptions,
 } from "./broker/host.ts";
 export { denoHost } from "./broker/host_deno.ts";

@@ -59,6 +59,26 @@ export interface HostProcess {
   kill(signal?: "SIGKILL" | "SIGTERM"): void;
 }
 
+/** What {@linkcode Host.serve} needs. */
+export interface ServeOptions {
+  /** Interface to bind, such as `"127.0.0.1"`. */
+  hostname: string;
+  /** Port to bind; `0` picks a free one. */
+  port: number;
+  /** Called once the socket listens, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/** A running HTTP server. */
+export interface HostServer {
+  /** The bound address. */
+  readonly address: { hostname: string; port: number };
+  /** Settles when the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting connections and waits for open requests to finish. */
+  shutdown(): Promise<void>;
+}
+
 /** Operating-system services the broker uses. */
 export interface Host {
   /** Path of the Deno binary to run the runtime with when none is configured. */
@@ -71,4 +91,12 @@ export interface Host {
   makeTempDir(prefix: string): Promise<string>;
   /** Removes a directory and everything in it; a missing one is fine. */
   removeDir(path: string): Promise<void>;
+  /**
+   * Serves HTTP with a Web-standard handler. The request's `signal` aborts
+   * when the client disconnects.
+   */
+  serve(
+    handler: (request: Request) => Response | Promise<Response>,
+    options: ServeOptions,
+  ): Promise<HostServer>;
 }

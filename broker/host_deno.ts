@@ -4,7 +4,14 @@
  * @module
  */
 
-import type { Host, HostProcess, MemoryUsage, SpawnOptions } from "./host.ts";
+import type {
+  Host,
+  HostProcess,
+  HostServer,
+  MemoryUsage,
+  ServeOptions,
+  SpawnOptions,
+} from "./host.ts";
 
 function _spawn(options: SpawnOptions): HostProcess {
   // `setsid` (util-linux) makes the child lead a new process group without
@@ -60,12 +67,34 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   };
 }
 
+function _serve(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: ServeOptions,
+): Promise<HostServer> {
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      hostname: options.hostname,
+      port: options.port,
+      onListen: (addr) => {
+        const address = { hostname: addr.hostname, port: addr.port };
+        options.onListen?.(address);
+        resolve({
+          address,
+          finished: server.finished,
+          shutdown: () => server.shutdown(),
+        });
+      },
+    }, handler);
+  });
+}
+
 /** The Deno implementation of the operating-system seam. */
 export const denoHost: Host = {
   defaultDenoPath: () => Deno.execPath(),
   spawn: _spawn,
   memoryUsage: _memoryUsage,
   makeTempDir: (prefix) => Deno.makeTempDir({ prefix }),
+  serve: _serve,
   async removeDir(path) {
     await Deno.remove(path, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;

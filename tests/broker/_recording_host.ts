@@ -42,6 +42,7 @@ export function recordingHost(
     defaultDenoPath: () => base.defaultDenoPath(),
     memoryUsage: (pid) => base.memoryUsage(pid),
     removeDir: (path) => base.removeDir(path),
+    serve: (handler, options) => base.serve(handler, options),
     async makeTempDir(prefix) {
       const dir = await base.makeTempDir(prefix);
       tempDirs.push(dir);
