@@ -210,20 +210,17 @@ export class Broker {
   }
 
   /**
-   * Waits until the warm pool is full; with `pool.size: 0`, starts and stops
-   * one subprocess to check that the runtime works.
+   * Waits until the warm pool is full and every upstream MCP server is
+   * connected (optional ones may fail). With `pool.size: 0` no subprocess is
+   * started here: the first run starts one, and checks the runtime then.
    *
-   * @throws {ExecboxError} When the runtime cannot start or its Deno is too old.
+   * @throws {ExecboxError} When the runtime cannot start (`runtime_start`),
+   * its Deno is too old (`deno_version`), or a required MCP server cannot
+   * start (`mcp_unavailable`).
    */
   async ready(): Promise<void> {
     await Promise.all([
-      (async () => {
-        await this.#pool.warm();
-        if (this.#pool.stats.spawned === 0) {
-          const { process } = await this.#pool.acquire(this.#limits.memoryMb);
-          this.#pool.release(process);
-        }
-      })(),
+      this.#pool.warm(),
       ...this.#upstreams.map(async ({ upstream, optional }) => {
         if (upstream.connected) return;
         try {
