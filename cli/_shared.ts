@@ -1,0 +1,119 @@
+/**
+ * What every command shares: output, usage errors, and a broker built from the
+ * configuration file.
+ *
+ * @module
+ */
+
+import {
+  type Broker,
+  type BrokerOptions,
+  brokerOptionsFromConfig,
+  createBroker,
+  loadConfig,
+  type LoadedConfig,
+} from "@execbox/core";
+
+/** A mistake in how the command was called: exit code 2, with a hint. */
+export class UsageError extends Error {
+  /** The command whose `--help` helps. */
+  readonly command: string;
+
+  /**
+   * @param message What is wrong.
+   * @param command The command whose `--help` to suggest.
+   */
+  constructor(message: string, command: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+const _encoder = new TextEncoder();
+
+/** Writes text to stdout (results only). */
+export function out(text: string): void {
+  Deno.stdout.writeSync(_encoder.encode(text));
+}
+
+/** Writes text to stderr (status, logs, errors). */
+export function err(text: string): void {
+  Deno.stderr.writeSync(_encoder.encode(text));
+}
+
+/** Reads all of stdin as text. */
+export async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/**
+ * Parses a whole number flag.
+ *
+ * @throws {UsageError} When the value is not a positive whole number.
+ */
+export function wholeNumber(
+  value: string | undefined,
+  flag: string,
+  command: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(
+      `--${flag} must be a whole number, got "${value}"`,
+      command,
+    );
+  }
+  return n;
+}
+
+/** The configuration file (if any) and the broker options it gives. */
+export async function configuredOptions(
+  path: string | undefined,
+): Promise<{ loaded: LoadedConfig | undefined; options: BrokerOptions }> {
+  const loaded = await loadConfig(path === undefined ? {} : { path });
+  if (loaded === undefined) return { loaded, options: {} };
+  return {
+    loaded,
+    options: {
+      ...brokerOptionsFromConfig(loaded.config),
+      secrets: loaded.secrets,
+    },
+  };
+}
+
+/** Creates a broker and reports it on stderr when `verbose`. */
+export async function startBroker(
+  options: BrokerOptions,
+  verbose: boolean,
+): Promise<Broker> {
+  const started = performance.now();
+  const broker = await createBroker(options);
+  if (verbose) {
+    const tools = broker.tools().length;
+    err(
+      `execbox: ready with ${tools} tools in ${
+        Math.round(performance.now() - started)
+      } ms\n`,
+    );
+  }
+  return broker;
+}
+
+/** One subcommand. */
+export interface Command {
+  /** Its name, as typed. */
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The full `--help` text: usage, options and an example. */
+  help: string;
+  /**
+   * Runs it.
+   *
+   * @param args The arguments after the command name.
+   * @returns The exit code.
+   */
+  run(args: string[]): Promise<number>;
+}

@@ -1,0 +1,123 @@
+/**
+ * `execbox run`: runs code once and prints the outcome.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { ExecuteResult } from "@execbox/core";
+import {
+  type Command,
+  configuredOptions,
+  err,
+  out,
+  readStdin,
+  startBroker,
+  UsageError,
+  wholeNumber,
+} from "../_shared.ts";
+
+const help = `Run code in the sandbox once and print its outcome.
+
+Usage: execbox run [FILE] [-e CODE] [options]
+
+The code comes from FILE, from -e, or from stdin when neither is given.
+
+Options:
+  -e, --eval CODE    Code to run
+  --config FILE      Configuration file (default: $EXECBOX_CONFIG, then ./execbox.jsonc)
+  --timeout MS       Time limit of the run in milliseconds
+  --memory MB        Memory limit of the run in MiB
+  --json             Print exactly the ExecuteResult as JSON on stdout
+  --verbose          Report progress on stderr; stack traces on errors
+  -h, --help         Show this help
+
+Exit codes: 0 the run succeeded, 1 the run failed, 2 usage or configuration error.
+
+Example:
+  execbox run -e "const xs = [3, 1, 2]; xs.sort()" --json
+`;
+
+function _render(result: ExecuteResult): void {
+  if (result.ok) {
+    out(
+      result.result === undefined
+        ? "undefined\n"
+        : `${JSON.stringify(result.result, null, 2)}\n`,
+    );
+  }
+  for (const entry of result.logs) {
+    err(
+      entry.level === "log"
+        ? `${entry.message}\n`
+        : `[${entry.level}] ${entry.message}\n`,
+    );
+  }
+  if (!result.ok) {
+    err(`error: ${result.error.code}: ${result.error.message}
+`);
+  }
+}
+
+async function _run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      eval: { type: "string", short: "e" },
+      config: { type: "string" },
+      timeout: { type: "string" },
+      memory: { type: "string" },
+      json: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `expected at most one FILE, got ${positionals.length}`,
+      "run",
+    );
+  }
+  if (positionals.length === 1 && values.eval !== undefined) {
+    throw new UsageError("give either FILE or -e, not both", "run");
+  }
+  const timeoutMs = wholeNumber(values.timeout, "timeout", "run");
+  const memoryMb = wholeNumber(values.memory, "memory", "run");
+
+  const file = positionals[0];
+  const code = values.eval ??
+    (file === undefined || file === "-"
+      ? await readStdin()
+      : await Deno.readTextFile(file));
+
+  const { options } = await configuredOptions(values.config);
+  const broker = await startBroker(
+    {
+      ...options,
+      // One run: one warm process, and no refill (the broker closes first).
+      pool: { size: 1 },
+      limits: {
+        ...options.limits,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(memoryMb === undefined ? {} : { memoryMb }),
+      },
+    },
+    values.verbose ?? false,
+  );
+  try {
+    const result = await broker.execute(code);
+    if (values.json) out(`${JSON.stringify(result)}\n`);
+    else _render(result);
+    return result.ok ? 0 : 1;
+  } finally {
+    await broker.close();
+  }
+}
+
+/** The `run` command. */
+export const runCommand: Command = {
+  name: "run",
+  summary: "Run code once and print the outcome",
+  help,
+  run: _run,
+};
