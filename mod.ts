@@ -45,6 +45,7 @@ export {
   createBroker,
   type ExecuteOptions,
   type Providers,
+  type UpstreamStatus,
 } from "./broker/broker.ts";
 export {
   brokerOptionsFromConfig,

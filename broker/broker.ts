@@ -113,8 +113,24 @@ export interface BrokerStatus {
   running: number;
   /** Runs waiting for a slot. */
   queued: number;
-  /** The warm pool's counters. */
-  pool: PoolStats;
+  /** The warm pool's counters, and the size it keeps. */
+  pool: PoolStats & { size: number };
+  /** Each upstream MCP server, in configuration order. */
+  upstreams: UpstreamStatus[];
+}
+
+/** How an upstream MCP server is doing. */
+export interface UpstreamStatus {
+  /** Its key in `mcpServers`. */
+  name: string;
+  /** Its guest namespace. */
+  namespace: string;
+  /** Whether it is connected now. */
+  connected: boolean;
+  /** Whether the broker may run without it (`optional: true`). */
+  optional: boolean;
+  /** How many of its tools the guest sees. */
+  tools: number;
 }
 
 function _positiveInteger(
@@ -152,6 +168,7 @@ export class Broker {
   readonly #closing = new AbortController();
   readonly #queue: (() => void)[] = [];
   #running = 0;
+  readonly #poolSize: number;
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -176,6 +193,7 @@ export class Broker {
       [namespace, tools],
     ) => ({ namespace, tools: hostProviderTools(tools) }));
     const host = options.host ?? denoHost;
+    this.#poolSize = _positiveInteger(options.pool?.size, 2, "pool.size", 0);
     for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
       if (config.disabled) continue;
       const secrets = [
@@ -199,7 +217,7 @@ export class Broker {
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
-      size: _positiveInteger(options.pool?.size, 2, "pool.size", 0),
+      size: this.#poolSize,
       memoryMb: this.#limits.memoryMb,
       startTimeoutMs: _positiveInteger(
         options.startTimeoutMs,
@@ -257,7 +275,14 @@ export class Broker {
     return {
       running: this.#running,
       queued: this.#queue.length,
-      pool: this.#pool.stats,
+      pool: { ...this.#pool.stats, size: this.#poolSize },
+      upstreams: this.#upstreams.map(({ namespace, upstream, optional }) => ({
+        name: upstream.key,
+        namespace,
+        connected: upstream.connected,
+        optional,
+        tools: upstream.tools.length,
+      })),
     };
   }
 
