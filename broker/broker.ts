@@ -341,7 +341,7 @@ export class Broker {
       prepared = prepareCode(code);
     } catch (error) {
       if (error instanceof RangeError) {
-        return failed("limit_exceeded", error.message);
+        return failed("limit_exceeded", error.message, { limit: "codeBytes" });
       }
       throw error;
     }
@@ -369,6 +369,7 @@ export class Broker {
         ? failed(
           "limit_exceeded",
           `Run queue is full: ${this.#running} runs executing and ${this.#queue.length} waiting (maxConcurrency ${this.#maxConcurrency}, maxQueue ${this.#maxQueue})`,
+          { limit: "queue" },
         )
         : cancelled();
     }

@@ -67,25 +67,26 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   };
 }
 
-function _serve(
+async function _serve(
   handler: (request: Request) => Response | Promise<Response>,
   options: ServeOptions,
 ): Promise<HostServer> {
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      hostname: options.hostname,
-      port: options.port,
-      onListen: (addr) => {
-        const address = { hostname: addr.hostname, port: addr.port };
-        options.onListen?.(address);
-        resolve({
-          address,
-          finished: server.finished,
-          shutdown: () => server.shutdown(),
-        });
-      },
-    }, handler);
-  });
+  // Deno calls onListen before Deno.serve returns.
+  const listening = Promise.withResolvers<{ hostname: string; port: number }>();
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    onListen: (addr) => {
+      const address = { hostname: addr.hostname, port: addr.port };
+      options.onListen?.(address);
+      listening.resolve(address);
+    },
+  }, handler);
+  return {
+    address: await listening.promise,
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+  };
 }
 
 /** The Deno implementation of the operating-system seam. */

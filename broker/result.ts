@@ -27,6 +27,12 @@ export interface ExecuteError {
   line?: number;
   /** For `syntax_error`: 1-based column in the submitted text. */
   column?: number;
+  /**
+   * For `limit_exceeded`: which limit (`"queue"` when the broker's run queue
+   * was full, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
+   * `"codeBytes"`, `"toolArgumentBytes"`).
+   */
+  limit?: string;
 }
 
 /** Measurements of one run. */

@@ -184,8 +184,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         );
       }
     }
-    const fail = (code: ErrorCode, message: string) =>
-      finish({ code, message });
+    const fail = (code: ErrorCode, message: string, limit?: string) =>
+      finish(
+        limit === undefined ? { code, message } : { code, message, limit },
+      );
 
     const timer = setTimeout(
       () =>
@@ -303,11 +305,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               return fail(
                 "limit_exceeded",
                 `Result is ${event.payloadBytes} bytes, more than the limit of ${limits.maxResultBytes}`,
+                "maxResultBytes",
               );
             case "call":
               return fail(
                 "limit_exceeded",
                 `Tool call argument is ${event.payloadBytes} bytes, more than the limit of ${payloadLimit}`,
+                "toolArgumentBytes",
               );
             default:
               return fail(
@@ -330,6 +334,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             return fail(
               "limit_exceeded",
               `Result is ${payload.length} bytes, more than the limit of ${limits.maxResultBytes}`,
+              "maxResultBytes",
             );
           }
           try {
@@ -346,6 +351,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             return fail(
               "limit_exceeded",
               `Run made more than ${limits.maxToolCalls} tool calls`,
+              "maxToolCalls",
             );
           }
           toolCalls++;

@@ -333,6 +333,7 @@ Deno.test("Broker.execute() queues runs beyond maxConcurrency and fails fast whe
     code: "limit_exceeded",
     message:
       "Run queue is full: 1 runs executing and 1 waiting (maxConcurrency 1, maxQueue 1)",
+    limit: "queue",
   });
   gate.resolve();
   assert.equal(
