@@ -12,9 +12,15 @@ import denoJson from "./deno.json" with { type: "json" };
 import { type Command, err, out, UsageError } from "./_shared.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { toolsCommand } from "./commands/tools.ts";
 
-const _COMMANDS: readonly Command[] = [runCommand, mcpCommand, toolsCommand];
+const _COMMANDS: readonly Command[] = [
+  runCommand,
+  serveCommand,
+  mcpCommand,
+  toolsCommand,
+];
 
 function _usage(): string {
   const width = Math.max(..._COMMANDS.map((c) => c.name.length));
