@@ -12,6 +12,7 @@ import type { Host } from "./host.ts";
 import { toolIdentifiers } from "./identifiers.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
 import { McpUpstream } from "./mcp_upstream.ts";
+import { headerSecrets } from "./redact.ts";
 import { denoHost } from "./host_deno.ts";
 import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
 import { type PoolOptions, type PoolStats, RuntimePool } from "./pool.ts";
@@ -198,7 +199,8 @@ export class Broker {
       if (config.disabled) continue;
       const secrets = [
         ...(options.secrets ?? []),
-        ...Object.values("headers" in config ? config.headers ?? {} : {}),
+        ...Object.values("headers" in config ? config.headers ?? {} : {})
+          .flatMap(headerSecrets),
       ];
       this.#upstreams.push({
         namespace: toolIdentifiers([key])[0]!,

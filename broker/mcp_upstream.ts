@@ -111,7 +111,9 @@ export class McpUpstream {
   readonly key: string;
   readonly #options: McpUpstreamOptions;
   readonly #allowed: (name: string) => boolean;
-  readonly #logSinks = new Set<ToolContext["log"]>();
+  // The runs with calls in flight here (a run's log function, and how many of
+  // its calls are in flight).
+  readonly #logSinks = new Map<ToolContext["log"], number>();
   #client: Client | undefined;
   #transport: Transport | undefined;
   #lastTransport: Transport | undefined;
@@ -316,7 +318,7 @@ export class McpUpstream {
     }
     const client = await this.#ready();
     const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
-    this.#logSinks.add(context.log);
+    this.#logSinks.set(context.log, (this.#logSinks.get(context.log) ?? 0) + 1);
     try {
       const result = await client.callTool(
         { name, arguments: input as Record<string, unknown> },
@@ -342,7 +344,9 @@ export class McpUpstream {
     } catch (error) {
       throw this.#callError(name, timeout, error);
     } finally {
-      this.#logSinks.delete(context.log);
+      const left = (this.#logSinks.get(context.log) ?? 1) - 1;
+      if (left > 0) this.#logSinks.set(context.log, left);
+      else this.#logSinks.delete(context.log);
     }
   }
 
@@ -396,9 +400,13 @@ export class McpUpstream {
     return new Error(this.#redact(message), { cause: error });
   }
 
+  // Logging notifications carry no request id: they go to the run that caused
+  // them only when exactly one run has calls in flight, else nowhere (never
+  // into another caller's logs).
   #log(level: LogLevel, message: string): void {
-    const text = this.#redact(message);
-    for (const sink of this.#logSinks) sink(level, text);
+    if (this.#logSinks.size !== 1) return;
+    const [sink] = this.#logSinks.keys();
+    sink!(level, this.#redact(message));
   }
 
   #redact(text: string): string {

@@ -9,6 +9,40 @@
 export const MIN_SECRET_LENGTH = 4;
 
 /**
+ * The secrets a header value holds: the value, and for an authorization
+ * scheme (`Bearer tok`, `Basic dXNlcjpwYXNz`) the credential alone, and for
+ * Basic the decoded `user:password` and password.
+ *
+ * @param value A header value.
+ * @returns The strings to redact.
+ *
+ * @example Secrets of a Basic header
+ * ```ts
+ * import { headerSecrets } from "./redact.ts";
+ * headerSecrets("Basic dXNlcjpwYXNzd29yZA=="); // [..., "user:password", "password"]
+ * ```
+ */
+export function headerSecrets(value: string): string[] {
+  const secrets = [value];
+  const match = /^\s*([A-Za-z][\w.+-]*)\s+(\S.*)$/.exec(value);
+  if (match) {
+    const credential = match[2]!.trim();
+    secrets.push(credential);
+    if (match[1]!.toLowerCase() === "basic") {
+      try {
+        const decoded = atob(credential);
+        secrets.push(decoded);
+        const colon = decoded.indexOf(":");
+        if (colon >= 0) secrets.push(decoded.slice(colon + 1));
+      } catch {
+        // not base64: the credential itself is covered
+      }
+    }
+  }
+  return secrets;
+}
+
+/**
  * Replaces every occurrence of each secret, as it is and as it appears inside
  * a JSON string, with `[redacted]`.
  *

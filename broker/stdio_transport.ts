@@ -52,6 +52,7 @@ export class HostStdioTransport implements Transport {
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #stderrTail = "";
   #closed = false;
+  #readers: Promise<void>[] = [];
 
   /** @param options What to start. */
   constructor(options: HostStdioTransportOptions) {
@@ -76,8 +77,10 @@ export class HostStdioTransport implements Transport {
     this.#process = process;
     this.#writer = process.stdin.getWriter();
     this.#writer.closed.catch(() => {});
-    this.#readStdout(process.stdout);
-    this.#readStderr(process.stderr);
+    this.#readers = [
+      this.#readStdout(process.stdout),
+      this.#readStderr(process.stderr),
+    ];
     process.status.then(() => this.#finish());
     return Promise.resolve();
   }
@@ -107,6 +110,16 @@ export class HostStdioTransport implements Transport {
     clearTimeout(timer);
     process.kill("SIGKILL"); // the group may outlive its leader
     await process.status;
+    // Let the pipe readers see the end, so nothing outlives close (bounded: a
+    // process of the group that escaped could hold the pipes open).
+    let readersTimer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled(this.#readers),
+      new Promise<void>((
+        resolve,
+      ) => (readersTimer = setTimeout(resolve, grace))),
+    ]);
+    clearTimeout(readersTimer);
     this.#finish();
   }
 

@@ -463,3 +463,47 @@ Deno.test("McpUpstream reports a server that cannot start, then backs off", asyn
     await upstream.close();
   }
 });
+
+Deno.test("McpUpstream drops a server log it cannot attribute to one run", async () => {
+  const release = deferred();
+  const blocked = deferred();
+  const { upstream } = inMemoryUpstream(() => {
+    const server = new McpServer(
+      { name: "shared", version: "1" },
+      { capabilities: { logging: {} } },
+    );
+    server.registerTool("block", { inputSchema: {} }, async () => {
+      blocked.resolve();
+      await release.promise;
+      return { content: [] };
+    });
+    server.registerTool("talk", { inputSchema: {} }, async () => {
+      await server.sendLoggingMessage({
+        level: "info",
+        data: "whose is this?",
+      });
+      return { content: [{ type: "text", text: "said" }] };
+    });
+    return server;
+  });
+  try {
+    await upstream.connect();
+    const a = context();
+    const b = context();
+    const blocking = call(upstream, "block", {}, a.ctx);
+    await blocked.promise;
+    assert.equal(await call(upstream, "talk", {}, b.ctx), "said");
+    release.resolve();
+    await blocking;
+    assert.deepEqual(a.logs, []);
+    assert.deepEqual(b.logs, []);
+    const c = context();
+    assert.equal(await call(upstream, "talk", {}, c.ctx), "said");
+    assert.deepEqual(c.logs, [{
+      level: "info",
+      message: "[mem] whose is this?",
+    }]);
+  } finally {
+    await upstream.close();
+  }
+});
