@@ -38,16 +38,27 @@
  * @module
  */
 
+export type { AuditCall, AuditHook, AuditRecord } from "./broker/audit.ts";
 export {
+  AuditLog,
+  type AuditLogCloseOptions,
+  type AuditLogOptions,
+  auditLogToFile,
+  auditLogToStderr,
+} from "./broker/audit_log.ts";
+export {
+  type AuditOptions,
   Broker,
   type BrokerOptions,
   type BrokerStatus,
   createBroker,
   type ExecuteOptions,
   type Providers,
+  type SessionOptions,
   type UpstreamStatus,
 } from "./broker/broker.ts";
 export {
+  type AuditConfig,
   brokerOptionsFromConfig,
   type ConfigBrokerOptions,
   type ExecboxConfig,
@@ -58,6 +69,7 @@ export {
   parseConfig,
   type ParsedConfig,
   type PoolConfig,
+  type SessionsConfig,
 } from "./broker/config.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
@@ -94,6 +106,16 @@ export type {
 } from "./broker/result.ts";
 export { MIN_DENO_VERSION } from "./broker/runtime_process.ts";
 export type { SearchToolsOptions, ToolMatch } from "./broker/search.ts";
+export {
+  FileSessionStore,
+  type FileSessionStoreOptions,
+} from "./broker/session_file_store.ts";
+export {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+  type SessionLimits,
+  type SessionStore,
+} from "./broker/session_store.ts";
 export {
   defineTool,
   type ToolContext,

@@ -5,13 +5,22 @@
  * @module
  */
 
+import { sha256Hex } from "./sha256.ts";
+import type { AuditCall, AuditHook, AuditRecord } from "./audit.ts";
 import { Catalog, hostProviderTools, type ProviderSource } from "./catalog.ts";
 import { namespaceDeclarations } from "./declarations.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
 import type { Host } from "./host.ts";
 import { toolIdentifiers } from "./identifiers.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
+import { MCP_RESOURCE_INTERFACES } from "./mcp_resources.ts";
 import { McpUpstream } from "./mcp_upstream.ts";
+import { sessionMethods } from "./session.ts";
+import {
+  MemorySessionStore,
+  type SessionLimits,
+  type SessionStore,
+} from "./session_store.ts";
 import { headerSecrets } from "./redact.ts";
 import { denoHost } from "./host_deno.ts";
 import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
@@ -34,8 +43,51 @@ export type Providers = Record<
   Record<string, ToolDefinition<any, any>>
 >;
 
+/** How sessions (`execute(code, { session })`) are kept. */
+export interface SessionOptions {
+  /**
+   * Where sessions live; use {@linkcode FileSessionStore} to survive a
+   * restart, or a shared store for several replicas.
+   * @default {a MemorySessionStore}
+   */
+  store?: SessionStore;
+  /**
+   * Largest size of one session, in UTF-8 bytes of its JSON.
+   * @default {1048576}
+   */
+  maxBytes?: number;
+  /**
+   * How long a session lives after the last run that used it, in milliseconds.
+   * @default {3600000}
+   */
+  ttlMs?: number;
+}
+
+/** What an audit record holds beyond hashes. */
+export interface AuditOptions {
+  /**
+   * Keep each run's code in its record (else only its SHA-256).
+   * @default {false}
+   */
+  includeCode?: boolean;
+  /**
+   * Keep each call's arguments (else only their SHA-256).
+   * @default {false}
+   */
+  includeArgs?: boolean;
+}
+
 /** Options of {@linkcode createBroker}. */
 export interface BrokerOptions {
+  /** Session state for runs that ask for a session. */
+  sessions?: SessionOptions;
+  /**
+   * Receives one audit record per run, whatever its outcome (timeouts,
+   * cancellations and crashes included), after the caller has its result.
+   */
+  onRun?: AuditHook;
+  /** What audit records hold. */
+  audit?: AuditOptions;
   /**
    * Host tools by namespace; each namespace becomes one guest global.
    * @default {{}}
@@ -104,6 +156,18 @@ export interface BrokerOptions {
 export interface ExecuteOptions {
   /** Aborting it ends the run with `cancelled` and aborts its host tool calls. */
   signal?: AbortSignal;
+  /**
+   * Gives the guest a `state` namespace (`get`, `set`, `delete`, `keys`)
+   * kept between runs with the same session and caller. Without it, `state`
+   * does not exist.
+   */
+  session?: string;
+  /**
+   * Who asks, for the audit record and to scope sessions (the HTTP service
+   * passes the token's name).
+   * @default {"library"}
+   */
+  caller?: string;
   /** Limits for this run, over the broker's. */
   limits?: Partial<Limits>;
 }
@@ -164,6 +228,9 @@ export class Broker {
     optional: boolean;
   }[] = [];
   readonly #onToolCall: ToolCallHook | undefined;
+  readonly #onRun: AuditHook | undefined;
+  readonly #auditOptions: AuditOptions;
+  readonly #sessions: { store: SessionStore; limits: SessionLimits };
   readonly #maxConcurrency: number;
   readonly #maxQueue: number;
   readonly #closing = new AbortController();
@@ -215,6 +282,23 @@ export class Broker {
       });
     }
     this.#onToolCall = options.onToolCall;
+    this.#onRun = options.onRun;
+    this.#auditOptions = options.audit ?? {};
+    this.#sessions = {
+      store: options.sessions?.store ?? new MemorySessionStore(),
+      limits: {
+        maxBytes: _positiveInteger(
+          options.sessions?.maxBytes,
+          1_048_576,
+          "sessions.maxBytes",
+        ),
+        ttlMs: _positiveInteger(
+          options.sessions?.ttlMs,
+          3_600_000,
+          "sessions.ttlMs",
+        ),
+      },
+    };
     this.#catalog = this.#buildCatalog();
     this.#pool = new RuntimePool({
       host,
@@ -258,6 +342,8 @@ export class Broker {
       ...this.#upstreams.map(({ namespace, upstream }) => ({
         namespace,
         tools: upstream.tools,
+        methods: upstream.methods,
+        declarations: upstream.declarations,
       })),
     ]);
   }
@@ -310,13 +396,69 @@ export class Broker {
     code: string,
     options: ExecuteOptions = {},
   ): Promise<ExecuteResult> {
-    const startedAt = performance.now();
     if (this.#closing.signal.aborted) {
       throw new ExecboxError("broker_closed", "The broker is closed");
     }
     if (typeof code !== "string") {
       throw new TypeError(`Code must be a string, got ${typeof code}`);
     }
+    if (
+      options.session !== undefined &&
+      (typeof options.session !== "string" || options.session.length === 0 ||
+        options.session.length > 256)
+    ) {
+      throw new TypeError(
+        `Session must be a string of 1 to 256 characters, got ${
+          typeof options.session === "string"
+            ? `${options.session.length} characters`
+            : typeof options.session
+        }`,
+      );
+    }
+    const time = new Date();
+    const calls: AuditCall[] = [];
+    const result = await this.#execute(code, options, calls);
+    if (this.#onRun !== undefined) {
+      this.#audit(code, options, time, calls, result);
+    }
+    return result;
+  }
+
+  // Never blocks or fails the run: the hook gets the record after the result
+  // is settled, and whatever it throws or returns is ignored.
+  #audit(
+    code: string,
+    options: ExecuteOptions,
+    time: Date,
+    calls: AuditCall[],
+    result: ExecuteResult,
+  ): void {
+    const record: AuditRecord = {
+      runId: crypto.randomUUID(),
+      time: time.toISOString(),
+      caller: options.caller ?? "library",
+      codeSha256: sha256Hex(code),
+      outcome: result.ok ? "ok" : result.error.code,
+      durationMs: result.stats.durationMs,
+      peakMemoryBytes: result.stats.peakMemoryBytes,
+      calls,
+    };
+    if (options.session !== undefined) record.session = options.session;
+    if (this.#auditOptions.includeCode) record.code = code;
+    try {
+      const returned: unknown = this.#onRun!(record);
+      if (returned instanceof Promise) returned.catch(() => {});
+    } catch {
+      // an audit sink's failure is not the run's
+    }
+  }
+
+  async #execute(
+    code: string,
+    options: ExecuteOptions,
+    calls: AuditCall[],
+  ): Promise<ExecuteResult> {
+    const startedAt = performance.now();
     const limits = mergeLimits(
       this.#limits,
       options.limits,
@@ -386,6 +528,16 @@ export class Broker {
         this.#pool.release(acquired.process);
         return cancelled();
       }
+      let state;
+      if (options.session !== undefined) {
+        // Scoped to the caller: one caller's sessions are invisible to another.
+        const id = JSON.stringify([
+          options.caller ?? "library",
+          options.session,
+        ]);
+        await this.#sessions.store.touch(id, this.#sessions.limits.ttlMs);
+        state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
+      }
       const result = await runInProcess({
         process: acquired.process,
         cold: acquired.cold,
@@ -395,6 +547,9 @@ export class Broker {
         limits,
         signal,
         startedAt,
+        audit: calls,
+        auditArgs: this.#auditOptions.includeArgs ?? false,
+        ...(state === undefined ? {} : { state }),
       });
       this.#pool.release(acquired.process);
       if (
@@ -444,7 +599,11 @@ export class Broker {
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
   types(): string {
-    return namespaceDeclarations(this.#catalog.tools);
+    const catalog = this.#catalog;
+    const text = namespaceDeclarations(catalog.tools, catalog.declarations);
+    return catalog.declarations.size > 0
+      ? text + MCP_RESOURCE_INTERFACES
+      : text;
   }
 
   /**
@@ -478,6 +637,7 @@ export class Broker {
       this.#pool.close(),
       ...this.#upstreams.map(({ upstream }) => upstream.close()),
     ]);
+    await this.#sessions.store.close?.();
   }
 
   /** Same as {@linkcode Broker.close}. */

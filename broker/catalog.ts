@@ -33,12 +33,24 @@ export interface ProviderTool {
   call(input: unknown, context: ToolContext): Promise<unknown>;
 }
 
+/** A method of a namespace (`$resources.read(uri)`): positional arguments. */
+export interface ProviderMethod {
+  /** Its dotted path inside the namespace, such as `"$resources.read"`. */
+  path: string;
+  /** Runs it with the guest's arguments (a JSON array). */
+  call(args: unknown, context: ToolContext): Promise<unknown>;
+}
+
 /** One namespace's tools, in declaration order. */
 export interface ProviderSource {
   /** The guest global, such as `github`. */
   namespace: string;
   /** Its tools. */
   tools: readonly ProviderTool[];
+  /** Its methods; their first path segments are reserved against tool names. */
+  methods?: readonly ProviderMethod[];
+  /** Extra declaration lines for the namespace (for its methods). */
+  declarations?: readonly string[];
 }
 
 const _encode = createJsonEncoder(MAX_JSON_DEPTH);
@@ -98,7 +110,11 @@ export class Catalog {
   readonly tools: readonly ToolInfo[];
   /** Guest namespaces and their tool identifiers, as the runtime installs them. */
   readonly namespaces: Readonly<Record<string, string[]>>;
-  readonly #byPath: Map<string, ProviderTool>;
+  /** Guest namespaces and their method paths, as the runtime installs them. */
+  readonly methods: Readonly<Record<string, string[]>>;
+  /** Extra declaration lines by namespace. */
+  readonly declarations: ReadonlyMap<string, readonly string[]>;
+  readonly #byPath: Map<string, ProviderTool | ProviderMethod>;
 
   /**
    * @param sources The providers, in order; their namespaces must be distinct.
@@ -108,12 +124,26 @@ export class Catalog {
     const taken = new Set<string>();
     const tools: ToolInfo[] = [];
     const namespaces: Record<string, string[]> = {};
+    const methods: Record<string, string[]> = {};
+    const declarations = new Map<string, readonly string[]>();
     this.#byPath = new Map();
     for (const source of sources) {
       assertProviderName(source.namespace, taken);
       taken.add(source.namespace);
-      const names = toolIdentifiers(source.tools.map((t) => t.name));
+      const reserved = (source.methods ?? []).map((m) => m.path.split(".")[0]!);
+      const names = toolIdentifiers(source.tools.map((t) => t.name), {
+        reserved,
+      });
       namespaces[source.namespace] = names;
+      if (source.methods !== undefined && source.methods.length > 0) {
+        methods[source.namespace] = source.methods.map((m) => m.path);
+        for (const method of source.methods) {
+          this.#byPath.set(`${source.namespace}.${method.path}`, method);
+        }
+      }
+      if (source.declarations !== undefined && source.declarations.length > 0) {
+        declarations.set(source.namespace, source.declarations);
+      }
       source.tools.forEach((tool, i) => {
         const name = names[i]!;
         const info: ToolInfo = {
@@ -132,16 +162,21 @@ export class Catalog {
     }
     this.tools = tools;
     this.namespaces = namespaces;
+    this.methods = methods;
+    this.declarations = declarations;
   }
 
   /**
-   * Finds a tool by its guest path.
+   * Finds a tool or method by its guest path.
    *
    * @param namespace The guest namespace.
-   * @param name The guest identifier.
-   * @returns The tool, or `undefined`.
+   * @param name The guest identifier or method path.
+   * @returns The tool or method, or `undefined`.
    */
-  lookup(namespace: string, name: string): ProviderTool | undefined {
+  lookup(
+    namespace: string,
+    name: string,
+  ): ProviderTool | ProviderMethod | undefined {
     return this.#byPath.get(`${namespace}.${name}`);
   }
 }

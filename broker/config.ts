@@ -17,7 +17,9 @@ import {
 import { checkConfigSchema, serverType } from "./config_schema.ts";
 import { ExecboxError } from "./errors.ts";
 import type { Limits } from "./limits.ts";
+import type { AuditOptions, SessionOptions } from "./broker.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
+import { FileSessionStore } from "./session_file_store.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -47,6 +49,26 @@ export interface PoolConfig {
   maxQueue?: number;
 }
 
+/** The `sessions` section: where session state lives. */
+export interface SessionsConfig {
+  /** A directory for a file-backed store that survives a restart (else in memory). */
+  dir?: string;
+  /** Largest size of one session, in UTF-8 bytes of its JSON. */
+  maxBytes?: number;
+  /** How long a session lives after its last run, in milliseconds. */
+  ttlMs?: number;
+}
+
+/** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
+export interface AuditConfig {
+  /** A file to append to, or `"stderr"`; without it, no audit trail. */
+  file?: string;
+  /** Keep each run's code (else only its SHA-256). */
+  includeCode?: boolean;
+  /** Keep each call's arguments (else only their SHA-256). */
+  includeArgs?: boolean;
+}
+
 /** A parsed `execbox.jsonc`; absent sections are `{}`. */
 export interface ExecboxConfig {
   /** Upstream MCP servers by name, without the disabled ones. */
@@ -57,6 +79,10 @@ export interface ExecboxConfig {
   pool: PoolConfig;
   /** The HTTP service. */
   http: HttpConfig;
+  /** Session state. */
+  sessions: SessionsConfig;
+  /** The audit trail. */
+  audit: AuditConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -108,6 +134,10 @@ export interface ConfigBrokerOptions {
   maxConcurrency?: number;
   /** Runs that may wait for a slot. */
   maxQueue?: number;
+  /** Session state. */
+  sessions?: SessionOptions;
+  /** What audit records hold (the sink is the caller's: see `audit.file`). */
+  audit?: AuditOptions;
 }
 
 /**
@@ -203,8 +233,28 @@ function _parse(
     limits: (data.limits ?? {}) as Partial<Limits>,
     pool: (data.pool ?? {}) as PoolConfig,
     http,
+    sessions: _resolved(
+      (data.sessions ?? {}) as SessionsConfig,
+      "dir",
+      baseDir,
+    ),
+    audit: data.audit?.file === "stderr"
+      ? (data.audit ?? {}) as AuditConfig
+      : _resolved((data.audit ?? {}) as AuditConfig, "file", baseDir),
   };
   return { config, secrets: [...secrets] };
+}
+
+// Resolves a relative path field against the configuration file's directory.
+function _resolved<T extends object, K extends keyof T & string>(
+  section: T,
+  key: K,
+  baseDir: string,
+): T {
+  const value = section[key];
+  return typeof value === "string" && !isAbsolute(value)
+    ? { ...section, [key]: join(baseDir, value) }
+    : section;
 }
 
 /**
@@ -288,5 +338,20 @@ export function brokerOptionsFromConfig(
   if (size !== undefined) options.pool = { size };
   if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency;
   if (maxQueue !== undefined) options.maxQueue = maxQueue;
+  const { dir, maxBytes, ttlMs } = config.sessions;
+  if (dir !== undefined || maxBytes !== undefined || ttlMs !== undefined) {
+    options.sessions = {
+      ...(dir === undefined ? {} : { store: new FileSessionStore({ dir }) }),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
+  }
+  const { includeCode, includeArgs } = config.audit;
+  if (includeCode !== undefined || includeArgs !== undefined) {
+    options.audit = {
+      ...(includeCode === undefined ? {} : { includeCode }),
+      ...(includeArgs === undefined ? {} : { includeArgs }),
+    };
+  }
   return options;
 }

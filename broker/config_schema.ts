@@ -132,6 +132,16 @@ const _schema = z.strictObject({
     allowedOrigins: _strings.optional(),
     allowedHosts: _strings.optional(),
   }, { error: "must be an object" }).optional(),
+  sessions: z.strictObject({
+    dir: _text.optional(),
+    maxBytes: _whole(1).optional(),
+    ttlMs: _whole(1).optional(),
+  }, { error: "must be an object" }).optional(),
+  audit: z.strictObject({
+    file: _text.optional(),
+    includeCode: _bool.optional(),
+    includeArgs: _bool.optional(),
+  }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 
 /** A configuration that passed the schema, before servers are resolved. */

@@ -69,6 +69,8 @@ export function toolDeclaration(tool: ToolInfo): string {
  * namespaces as globals.
  *
  * @param tools The tools to declare.
+ * @param extras More declaration lines by namespace (methods such as
+ * `$resources`), after the namespace's tools.
  * @returns The declarations, each namespace closed by `}` and a newline; an
  * empty string when there are no tools.
  * @throws {TypeError} When a namespace or tool name cannot be declared.
@@ -89,25 +91,33 @@ export function toolDeclaration(tool: ToolInfo): string {
  * );
  * ```
  */
-export function namespaceDeclarations(tools: readonly ToolInfo[]): string {
-  const groups = new Map<string, ToolInfo[]>();
+export function namespaceDeclarations(
+  tools: readonly ToolInfo[],
+  extras: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
+  const groups = new Map<string, string[]>();
   for (const tool of tools) {
+    const lines = toolDeclaration(tool).split("\n");
     const group = groups.get(tool.namespace);
-    if (group) group.push(tool);
-    else groups.set(tool.namespace, [tool]);
+    if (group) group.push(...lines);
+    else groups.set(tool.namespace, lines);
+  }
+  for (const [namespace, lines] of extras) {
+    const group = groups.get(namespace);
+    if (group) group.push(...lines);
+    else groups.set(namespace, [...lines]);
   }
   let text = "";
-  for (const [namespace, group] of groups) {
+  for (const [namespace, lines] of groups) {
     if (!isIdentifier(namespace)) {
       throw new TypeError(
         `Namespace ${JSON.stringify(namespace)} is not a valid identifier`,
       );
     }
-    // Split on "\n" alone: a string literal type may hold a raw U+2028.
-    const body = group.map((tool) =>
-      toolDeclaration(tool).split("\n").map((line) => `  ${line}`).join("\n")
-    );
-    text += `declare namespace ${namespace} {\n${body.join("\n")}\n}\n`;
+    // Lines were split on "\n" alone: a string literal type may hold a raw U+2028.
+    text += `declare namespace ${namespace} {\n${
+      lines.map((line) => `  ${line}`).join("\n")
+    }\n}\n`;
   }
   return text;
 }

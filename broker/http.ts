@@ -259,6 +259,8 @@ export function createHttpApp(
         run = await broker.execute(parsed.code, {
           signal,
           limits: parsed.limits,
+          caller: c.get("caller"),
+          ...(parsed.session === undefined ? {} : { session: parsed.session }),
         });
       } catch (error) {
         if (error instanceof ExecboxError && error.code === "broker_closed") {
@@ -300,7 +302,7 @@ export function createHttpApp(
     limitBody,
     (c) =>
       handleMcpRequest(broker, c.req.raw, {
-        mcp: options.mcp,
+        mcp: { ...options.mcp, caller: c.get("caller") },
         maxBodyBytes,
         onRun: (run) => recordRun(c, run),
       }),

@@ -19,10 +19,10 @@ export interface InvalidRequest {
 
 /** A body that was read, or why it cannot be. */
 export type ExecuteBody =
-  | { code: string; limits: Partial<Limits> }
+  | { code: string; limits: Partial<Limits>; session?: string }
   | InvalidRequest;
 
-const _KEYS: ReadonlySet<string> = new Set(["code", "limits"]);
+const _KEYS: ReadonlySet<string> = new Set(["code", "limits", "session"]);
 
 /**
  * Reads the body of an execute request.
@@ -60,11 +60,23 @@ export function parseExecuteBody(
         error: "invalid_body",
         message: `Unknown key ${
           JSON.stringify(key)
-        } in the request body (expected "code" and "limits")`,
+        } in the request body (expected "code", "limits" and "session")`,
       };
     }
   }
-  const { code, limits = {} } = body;
+  const { code, limits = {}, session } = body;
+  if (
+    session !== undefined &&
+    (typeof session !== "string" || session.length === 0 ||
+      session.length > 256)
+  ) {
+    return {
+      error: "invalid_body",
+      message: `"session" must be a string of 1 to 256 characters, got ${
+        _kind(session)
+      }`,
+    };
+  }
   if (typeof code !== "string") {
     return {
       error: "invalid_body",
@@ -96,7 +108,9 @@ export function parseExecuteBody(
       };
     }
   }
-  return { code, limits: limits as Partial<Limits> };
+  return session === undefined
+    ? { code, limits: limits as Partial<Limits> }
+    : { code, limits: limits as Partial<Limits>, session };
 }
 
 /**

@@ -49,6 +49,12 @@ export interface McpServerOptions {
    */
   maxTextBytes?: number;
   /**
+   * Who the runs are for, in audit records and to scope sessions (the HTTP
+   * service passes the token's name).
+   * @default {"mcp"}
+   */
+  caller?: string;
+  /**
    * Limits for every run the `execute` tool starts, over the broker's. The
    * description states the time and memory limits that result.
    * @default {{}}
@@ -153,15 +159,25 @@ export function createMcpServer(
       maxNamespaces,
       instructions: options.instructions ?? "",
     }),
-    inputSchema: { code: z.string() },
+    inputSchema: {
+      code: z.string(),
+      session: z.string().min(1).max(256).optional().describe(
+        "Keeps a `state` object (get, set, delete, keys) across runs with the same session",
+      ),
+    },
     // No outputSchema: ExecuteResult's `result` is any JSON, so a schema tells
     // a model nothing the text does not, and it measured 200 (loose) to 320
     // (exact enums) o200k tokens in every client's context: 35-55% more than
     // both tools' definitions with 300 tools.
-  }, async ({ code }, extra): Promise<CallToolResult> => {
+  }, async ({ code, session }, extra): Promise<CallToolResult> => {
     let run: ExecuteResult;
     try {
-      run = await broker.execute(code, { signal: extra.signal, limits });
+      run = await broker.execute(code, {
+        signal: extra.signal,
+        limits,
+        caller: options.caller ?? "mcp",
+        ...(session === undefined ? {} : { session }),
+      });
     } catch (error) {
       if (!(error instanceof ExecboxError)) throw error;
       return {

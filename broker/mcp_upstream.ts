@@ -22,14 +22,22 @@ import {
   ErrorCode as McpErrorCode,
   LoggingMessageNotificationSchema,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   type Tool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import denoJson from "../deno.json" with { type: "json" };
-import type { ProviderTool } from "./catalog.ts";
+import type { ProviderMethod, ProviderTool } from "./catalog.ts";
 import { ExecboxError } from "./errors.ts";
 import type { Host } from "./host.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
+import {
+  listAll,
+  resourceCounts,
+  resourceDeclarations,
+  resourceMethods,
+} from "./mcp_resources.ts";
 import { redact } from "./redact.ts";
 import { HostStdioTransport } from "./stdio_transport.ts";
 import type { ToolContext } from "./tool.ts";
@@ -62,7 +70,6 @@ export interface McpUpstreamOptions {
 
 const _DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const _MAX_BACKOFF_MS = 30_000;
-const _MAX_PAGES = 1000;
 
 const _LOG_LEVELS: Record<string, LogLevel> = {
   debug: "debug",
@@ -119,6 +126,8 @@ export class McpUpstream {
   #lastTransport: Transport | undefined;
   #connecting: Promise<void> | undefined;
   #tools: ProviderTool[] = [];
+  #methods: ProviderMethod[] = [];
+  #declarations: string[] = [];
   #failures = 0;
   #retryAt = 0;
   #lastError = "";
@@ -137,6 +146,16 @@ export class McpUpstream {
   /** The server's tools offered to the guest (empty until connected). */
   get tools(): readonly ProviderTool[] {
     return this.#tools;
+  }
+
+  /** `$resources` and `$prompts` methods, when the server offers them. */
+  get methods(): readonly ProviderMethod[] {
+    return this.#methods;
+  }
+
+  /** Declaration lines for {@linkcode McpUpstream.methods}. */
+  get declarations(): readonly string[] {
+    return this.#declarations;
   }
 
   /** Whether the server is connected now. */
@@ -209,6 +228,17 @@ export class McpUpstream {
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         this.#refresh(client).catch(() => {});
       });
+      const recount = () => {
+        this.#recount(client).catch(() => {});
+      };
+      client.setNotificationHandler(
+        ResourceListChangedNotificationSchema,
+        recount,
+      );
+      client.setNotificationHandler(
+        PromptListChangedNotificationSchema,
+        recount,
+      );
       client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
         const data = n.params.data;
         const text = typeof data === "string" ? data : JSON.stringify(data);
@@ -225,6 +255,7 @@ export class McpUpstream {
           if (this.#client === client) this.#client = undefined;
         };
         await this.#refresh(client);
+        await this.#recount(client);
         this.#failures = 0;
         return;
       } catch (error) {
@@ -279,19 +310,41 @@ export class McpUpstream {
   }
 
   async #refresh(client: Client): Promise<void> {
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < _MAX_PAGES; page++) {
-      const result = await client.listTools(
-        cursor === undefined ? {} : { cursor },
-      );
-      tools.push(...result.tools);
-      cursor = result.nextCursor;
-      if (cursor === undefined) break;
-    }
+    const tools = await listAll<
+      { tools: Tool[]; nextCursor?: string | undefined },
+      Tool
+    >(
+      (cursor) => client.listTools(cursor === undefined ? {} : { cursor }),
+      (page) => page.tools,
+    );
     this.#tools = tools.filter((t) => this.#allowed(t.name)).map((t) =>
       this.#providerTool(t)
     );
+    this.#options.onToolsChanged();
+  }
+
+  // Resources and prompts are counted for the declarations, never listed there.
+  async #recount(client: Client): Promise<void> {
+    const counts = await resourceCounts(client);
+    this.#methods = resourceMethods({
+      key: this.key,
+      client: () => this.#ready(),
+      timeoutMs: this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS,
+    }, counts).map((method) => ({
+      path: method.path,
+      call: async (args, context) => {
+        try {
+          return this.#redactValue(await method.call(args, context));
+        } catch (error) {
+          throw error instanceof ExecboxError
+            ? error
+            : new Error(this.#redact((error as Error).message), {
+              cause: error,
+            });
+        }
+      },
+    }));
+    this.#declarations = resourceDeclarations(counts);
     this.#options.onToolsChanged();
   }
 

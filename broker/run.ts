@@ -7,7 +7,9 @@
  * @module
  */
 
-import type { Catalog } from "./catalog.ts";
+import { sha256Hex } from "./sha256.ts";
+import type { AuditCall } from "./audit.ts";
+import type { Catalog, ProviderMethod, ProviderTool } from "./catalog.ts";
 import { encodeToolResult } from "./catalog.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "./limits.ts";
@@ -65,6 +67,12 @@ export interface RunOptions {
   signal: AbortSignal | undefined;
   /** `performance.now()` when `execute` was called. */
   startedAt: number;
+  /** The `state` methods of the run's session, when it has one. */
+  state?: readonly ProviderMethod[];
+  /** Receives one entry per call, for the audit record. */
+  audit?: AuditCall[];
+  /** Keep each call's arguments in `audit` (else only their hash). */
+  auditArgs?: boolean;
 }
 
 /** Console output with a byte cap and a visible marker where it was cut. */
@@ -222,14 +230,24 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       if (!settled) logs.add(level, String(message));
     };
 
+    const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
+    const lookup = (
+      ns: string,
+      name: string,
+    ): ProviderTool | ProviderMethod | undefined =>
+      ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+
     async function call(
       frame: Extract<RuntimeFrame, { t: "call" }>,
       args: unknown,
+      argsText: string,
     ) {
       const path = `${frame.ns}.${frame.name}`;
+      const started = performance.now();
+      let outcome: AuditCall["outcome"] = "ok";
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
-        const tool = catalog.lookup(frame.ns, frame.name);
+        const tool = lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
         if (options.onToolCall !== undefined) {
           let decision;
@@ -237,13 +255,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             decision = await options.onToolCall({
               namespace: frame.ns,
               tool: frame.name,
-              originalName: tool.name,
+              originalName: "name" in tool ? tool.name : frame.name,
               args,
             });
           } catch (error) {
             decision = { deny: _guestMessage(error) };
           }
           if (decision && typeof decision.deny === "string") {
+            outcome = "denied";
             throw new Error(`Call to ${path} was denied: ${decision.deny}`);
           }
         }
@@ -257,8 +276,16 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           encodeToolResult(value),
         ];
       } catch (error) {
+        if (error instanceof ExecboxError && error.code === "limit_exceeded") {
+          // A broker limit reached through a call (session state size).
+          outcome = "tool_error";
+          return fail("limit_exceeded", error.message, "sessionBytes");
+        }
         const invalid = error instanceof ExecboxError &&
           error.code === "validation_error";
+        if (outcome === "ok") {
+          outcome = invalid ? "validation_error" : "tool_error";
+        }
         reply = [
           {
             t: "result",
@@ -271,6 +298,18 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             ? `Invalid input for ${path}: ${_guestMessage(error)}`
             : _guestMessage(error),
         ];
+      } finally {
+        if (options.audit !== undefined) {
+          const entry: AuditCall = {
+            tool: path,
+            atMs: Math.round(started - options.startedAt),
+            durationMs: performance.now() - started,
+            outcome: settled && outcome === "ok" ? "cancelled" : outcome,
+            argsSha256: sha256Hex(argsText),
+          };
+          if (options.auditArgs) entry.args = args;
+          options.audit.push(entry);
+        }
       }
       if (!settled) await process.send(...reply);
     }
@@ -356,24 +395,28 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
           toolCalls++;
           let args: unknown;
+          const argsText = decoder.decode(payload);
           try {
-            args = _parsePayload(decoder.decode(payload));
+            args = _parsePayload(argsText);
           } catch (error) {
             return fail(
               "internal_error",
               `Runtime sent bad tool arguments: ${(error as Error).message}`,
             );
           }
-          call(frame, args);
+          call(frame, args, argsText);
           return;
         }
         case "ready":
           return fail("internal_error", "Runtime sent a second ready frame");
       }
     });
+    const methods = { ...catalog.methods };
+    if (options.state !== undefined) methods.state = [...stateByPath.keys()];
     process.send({
       t: "exec",
       namespaces: { ...catalog.namespaces },
+      methods,
       maxLogBytes: limits.maxLogBytes,
     }, options.js);
   });

@@ -6,6 +6,9 @@
  */
 
 import {
+  type AuditLog,
+  auditLogToFile,
+  auditLogToStderr,
   type Broker,
   type BrokerOptions,
   brokerOptionsFromConfig,
@@ -116,4 +119,20 @@ export interface Command {
    * @returns The exit code.
    */
   run(args: string[]): Promise<number>;
+}
+
+/**
+ * Opens the audit trail the configuration asks for (`audit.file`: a path, or
+ * `"stderr"`), or `undefined` when it asks for none.
+ */
+export async function openAuditLog(
+  loaded: LoadedConfig | undefined,
+): Promise<AuditLog | undefined> {
+  const file = loaded?.config.audit.file;
+  if (file === undefined) return undefined;
+  const onDrop = (dropped: number) =>
+    err(`execbox: audit: ${dropped} records dropped so far\n`);
+  return file === "stderr"
+    ? auditLogToStderr({ onDrop })
+    : await auditLogToFile(file, { onDrop });
 }

@@ -102,6 +102,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
           type: "exec",
           code: decoder.decode(payload),
           namespaces: header.namespaces,
+          methods: header.methods,
           maxLogBytes: header.maxLogBytes,
         });
         break;

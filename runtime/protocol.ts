@@ -52,8 +52,13 @@ export type BrokerFrame =
   /** Run code. Payload: the prepared JavaScript. */
   | {
     t: "exec";
-    /** Guest namespaces and the tool identifiers in each. */
+    /** Guest namespaces and the tool identifiers in each (one object argument). */
     namespaces: Record<string, string[]>;
+    /**
+     * Methods by namespace, as dotted paths (`"$resources.read"`, `"get"`):
+     * their positional arguments reach the broker as one JSON array.
+     */
+    methods: Record<string, string[]>;
     /** Log bytes the runtime forwards before it stops sending logs. */
     maxLogBytes: number;
   }

@@ -23,6 +23,7 @@ export type ToWorkerMessage =
     type: "exec";
     code: string;
     namespaces: Record<string, string[]>;
+    methods: Record<string, string[]>;
     maxLogBytes: number;
   }
   | { type: "result"; id: number; ok: true; json: string }
@@ -288,14 +289,37 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     });
   }
 
-  function install(namespaces: Record<string, string[]>): void {
-    for (const ns of Object.keys(namespaces)) {
-      const members: Record<string, (input?: unknown) => Promise<unknown>> = {};
-      for (const name of namespaces[ns]!) {
+  function install(
+    namespaces: Record<string, string[]>,
+    methods: Record<string, string[]>,
+  ): void {
+    type Members = {
+      [name: string]: Members | ((...args: unknown[]) => unknown);
+    };
+    const names = [...Object.keys(namespaces), ...Object.keys(methods)];
+    for (const ns of new Set(names)) {
+      const members: Members = {};
+      for (const name of namespaces[ns] ?? []) {
         members[name] = (input?: unknown) => callTool(ns, name, input);
       }
+      // `$resources.read(uri)`: nested objects, positional arguments.
+      for (const path of methods[ns] ?? []) {
+        const parts = path.split(".");
+        let target = members;
+        for (const part of parts.slice(0, -1)) {
+          target = (target[part] ??= {}) as Members;
+        }
+        target[parts[parts.length - 1]!] = (...args: unknown[]) =>
+          callTool(ns, path, args);
+      }
+      const freezeDeep = (object: Members): Members => {
+        for (const value of Object.values(object)) {
+          if (typeof value === "object") freezeDeep(value);
+        }
+        return freeze(object);
+      };
       defineProperty(globalThis, ns, {
-        value: freeze(members),
+        value: freezeDeep(members),
         writable: false,
         configurable: false,
         enumerable: false,
@@ -364,7 +388,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       if (phase !== "warming") return;
       phase = "running";
       maxLogBytes = message.maxLogBytes;
-      install(message.namespaces);
+      install(message.namespaces, message.methods);
       run(message.code);
       return;
     }

@@ -13,6 +13,7 @@ import {
   type Command,
   configuredOptions,
   err,
+  openAuditLog,
   startBroker,
 } from "../_shared.ts";
 
@@ -41,8 +42,12 @@ async function _run(args: string[]): Promise<number> {
     args,
     options: { config: { type: "string" }, verbose: { type: "boolean" } },
   });
-  const { options } = await configuredOptions(values.config);
-  const broker = await startBroker(options, values.verbose ?? false);
+  const { loaded, options } = await configuredOptions(values.config);
+  const audit = await openAuditLog(loaded);
+  const broker = await startBroker(
+    { ...options, ...(audit === undefined ? {} : { onRun: audit.hook }) },
+    values.verbose ?? false,
+  );
   const server = createMcpServer(broker);
   const transport = new StdioServerTransport();
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
@@ -62,6 +67,7 @@ async function _run(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGTERM", onSignal);
     await server.close().catch(() => {});
     await broker.close();
+    await audit?.close();
   }
 }
 

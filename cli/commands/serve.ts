@@ -11,6 +11,7 @@ import {
   type Command,
   configuredOptions,
   err,
+  openAuditLog,
   startBroker,
   UsageError,
   wholeNumber,
@@ -68,10 +69,12 @@ async function _run(args: string[]): Promise<number> {
     token !== undefined || Object.keys(http.tokens ?? {}).length > 0,
   );
 
+  const audit = await openAuditLog(loaded);
   const broker = await startBroker(
     {
       ...options,
       secrets: [...(options.secrets ?? []), ...(envToken ? [envToken] : [])],
+      ...(audit === undefined ? {} : { onRun: audit.hook }),
     },
     values.verbose ?? false,
   );
@@ -125,6 +128,7 @@ async function _run(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onInt);
     Deno.removeSignalListener("SIGTERM", onTerm);
     await broker.close();
+    await audit?.close();
   }
 }
 

@@ -41,7 +41,14 @@ function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-const EMPTY: ExecboxConfig = { mcpServers: {}, limits: {}, pool: {}, http: {} };
+const EMPTY: ExecboxConfig = {
+  mcpServers: {},
+  limits: {},
+  pool: {},
+  http: {},
+  sessions: {},
+  audit: {},
+};
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -140,6 +147,8 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       allowedOrigins: ["https://app.example.com"],
       allowedHosts: ["localhost:8787"],
     },
+    sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
+    audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
