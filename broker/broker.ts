@@ -518,6 +518,23 @@ export class Broker {
         : cancelled();
     }
     try {
+      let state;
+      if (options.session !== undefined) {
+        // Scoped to the caller: one caller's sessions are invisible to another.
+        const id = JSON.stringify([
+          options.caller ?? "library",
+          options.session,
+        ]);
+        try {
+          await this.#sessions.store.touch(id, this.#sessions.limits.ttlMs);
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Session store failed: ${(error as Error).message}`,
+          );
+        }
+        state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
+      }
       let acquired;
       try {
         acquired = await this.#pool.acquire(limits.memoryMb);
@@ -527,16 +544,6 @@ export class Broker {
       if (signal.aborted) {
         this.#pool.release(acquired.process);
         return cancelled();
-      }
-      let state;
-      if (options.session !== undefined) {
-        // Scoped to the caller: one caller's sessions are invisible to another.
-        const id = JSON.stringify([
-          options.caller ?? "library",
-          options.session,
-        ]);
-        await this.#sessions.store.touch(id, this.#sessions.limits.ttlMs);
-        state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
       }
       const result = await runInProcess({
         process: acquired.process,

@@ -89,12 +89,13 @@ export async function resourceCounts(client: Client): Promise<ResourceCounts> {
       client.listResources(cursor ? { cursor } : {}), (p) =>
       p.resources))
       .length;
+    // Templates are optional for a server with resources.
     counts.templates = (await listAll(
       (cursor) =>
         client.listResourceTemplates(cursor ? { cursor } : {}),
       (p) =>
         p.resourceTemplates,
-    )).length;
+    ).catch(() => [])).length;
   }
   if (capabilities.prompts) {
     counts.prompts = (await listAll((cursor) =>

@@ -310,13 +310,16 @@ export class McpUpstream {
   }
 
   async #refresh(client: Client): Promise<void> {
-    const tools = await listAll<
-      { tools: Tool[]; nextCursor?: string | undefined },
-      Tool
-    >(
-      (cursor) => client.listTools(cursor === undefined ? {} : { cursor }),
-      (page) => page.tools,
-    );
+    // A server may offer only resources or prompts.
+    const tools = client.getServerCapabilities()?.tools === undefined
+      ? []
+      : await listAll<
+        { tools: Tool[]; nextCursor?: string | undefined },
+        Tool
+      >(
+        (cursor) => client.listTools(cursor === undefined ? {} : { cursor }),
+        (page) => page.tools,
+      );
     this.#tools = tools.filter((t) => this.#allowed(t.name)).map((t) =>
       this.#providerTool(t)
     );

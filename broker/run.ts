@@ -161,11 +161,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   let toolCalls = 0;
   let peak = 0;
   let settled = false;
+  const running = new Map<AuditCall, number>();
 
   return new Promise((resolve) => {
     function finish(outcome: { result: unknown } | ExecuteError): void {
       if (settled) return;
       settled = true;
+      for (const [entry, started] of running) {
+        entry.durationMs = performance.now() - started;
+        entry.outcome = "cancelled";
+      }
+      running.clear();
       // A run the broker stops is killed now; one that ended by itself is
       // killed by the pool right after the caller has its result (a kill
       // costs the broker's core ~1 ms while the kernel tears the process down).
@@ -245,6 +251,22 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       const path = `${frame.ns}.${frame.name}`;
       const started = performance.now();
       let outcome: AuditCall["outcome"] = "ok";
+      // Entered when the call starts, so the record lists calls in that order
+      // and still has one that is running when the run ends.
+      const entry: AuditCall | undefined = options.audit === undefined
+        ? undefined
+        : {
+          tool: path,
+          atMs: Math.round(started - options.startedAt),
+          durationMs: 0,
+          outcome: "cancelled",
+          argsSha256: sha256Hex(argsText),
+        };
+      if (entry !== undefined) {
+        if (options.auditArgs) entry.args = args;
+        options.audit!.push(entry);
+        running.set(entry, started);
+      }
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
         const tool = lookup(frame.ns, frame.name);
@@ -278,7 +300,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       } catch (error) {
         if (error instanceof ExecboxError && error.code === "limit_exceeded") {
           // A broker limit reached through a call (session state size).
-          outcome = "tool_error";
+          if (entry !== undefined && running.delete(entry)) {
+            entry.durationMs = performance.now() - started;
+            entry.outcome = "tool_error";
+          }
           return fail("limit_exceeded", error.message, "sessionBytes");
         }
         const invalid = error instanceof ExecboxError &&
@@ -299,16 +324,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             : _guestMessage(error),
         ];
       } finally {
-        if (options.audit !== undefined) {
-          const entry: AuditCall = {
-            tool: path,
-            atMs: Math.round(started - options.startedAt),
-            durationMs: performance.now() - started,
-            outcome: settled && outcome === "ok" ? "cancelled" : outcome,
-            argsSha256: sha256Hex(argsText),
-          };
-          if (options.auditArgs) entry.args = args;
-          options.audit.push(entry);
+        // A call still running when the run ended was closed by finish().
+        if (entry !== undefined && running.delete(entry)) {
+          entry.durationMs = performance.now() - started;
+          entry.outcome = outcome;
         }
       }
       if (!settled) await process.send(...reply);

@@ -142,7 +142,8 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   let logBytes = 0;
 
   function ownError(code: GuestErrorCode, message: string): Error {
-    const error = new ErrorCtor(message);
+    const error = new ErrorCtor(message) as Error & { code: string };
+    error.code = code;
     apply(weakSet, ownErrors, [error, code]);
     return error;
   }
