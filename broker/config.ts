@@ -8,6 +8,7 @@
 
 import { type ParseError, parseTree } from "jsonc-parser";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import process from "node:process";
 import { expandConfigEnv } from "./config_env.ts";
 import {
   configError,
@@ -19,6 +20,7 @@ import { ExecboxError } from "./errors.ts";
 import type { Limits } from "./limits.ts";
 import type { AuditOptions, SessionOptions } from "./broker.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
+import { readTextFile } from "./host_deno.ts";
 import { FileSessionStore } from "./session_file_store.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
@@ -112,12 +114,12 @@ export interface LoadConfigOptions {
   path?: string;
   /**
    * Variables for `${VAR}` references and `EXECBOX_CONFIG`.
-   * @default {Deno.env.toObject()}
+   * @default {the process's environment}
    */
   env?: Record<string, string | undefined>;
   /**
    * The directory a relative `path` and the default file are found in.
-   * @default {Deno.cwd()}
+   * @default {the process's working directory}
    */
   cwd?: string;
 }
@@ -280,17 +282,17 @@ function _resolved<T extends object, K extends keyof T & string>(
 export async function loadConfig(
   options: LoadConfigOptions = {},
 ): Promise<LoadedConfig | undefined> {
-  const env = options.env ?? Deno.env.toObject();
-  const cwd = options.cwd ?? Deno.cwd();
+  const env = options.env ?? { ...process.env };
+  const cwd = options.cwd ?? process.cwd();
   // An empty EXECBOX_CONFIG counts as unset, as an empty shell export does.
   const fromEnv = env.EXECBOX_CONFIG || undefined;
   const file = options.path ?? fromEnv ?? "execbox.jsonc";
   const path = resolve(cwd, file);
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextFile(path);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if ((error as { code?: unknown })?.code !== "ENOENT") throw error;
     if (options.path === undefined && fromEnv === undefined) return undefined;
     const source = options.path === undefined ? " (from EXECBOX_CONFIG)" : "";
     throw new ExecboxError(

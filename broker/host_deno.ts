@@ -89,6 +89,17 @@ async function _serve(
   };
 }
 
+/**
+ * Reads a whole UTF-8 text file. A missing file rejects with
+ * `Deno.errors.NotFound`, whose `code` is `"ENOENT"`.
+ *
+ * @param path The file.
+ * @returns Its text.
+ */
+export function readTextFile(path: string): Promise<string> {
+  return Deno.readTextFile(path);
+}
+
 /** The Deno implementation of the operating-system seam. */
 export const denoHost: Host = {
   defaultDenoPath: () => Deno.execPath(),

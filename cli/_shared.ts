@@ -5,6 +5,8 @@
  * @module
  */
 
+import process from "node:process";
+import { text } from "node:stream/consumers";
 import {
   type AuditLog,
   auditLogToFile,
@@ -13,6 +15,7 @@ import {
   type BrokerOptions,
   brokerOptionsFromConfig,
   createBroker,
+  denoHost,
   loadConfig,
   type LoadedConfig,
 } from "@execbox/core";
@@ -33,21 +36,35 @@ export class UsageError extends Error {
   }
 }
 
-const _encoder = new TextEncoder();
+// Writes to files, pipes and terminals are synchronous on Linux and macOS, in
+// Deno and in Node.js, so nothing is lost when the CLI exits right after.
 
 /** Writes text to stdout (results only). */
 export function out(text: string): void {
-  Deno.stdout.writeSync(_encoder.encode(text));
+  process.stdout.write(text);
 }
 
 /** Writes text to stderr (status, logs, errors). */
 export function err(text: string): void {
-  Deno.stderr.writeSync(_encoder.encode(text));
+  process.stderr.write(text);
 }
 
 /** Reads all of stdin as text. */
 export async function readStdin(): Promise<string> {
-  return await new Response(Deno.stdin.readable).text();
+  return await text(process.stdin);
+}
+
+/**
+ * A promise and the function that resolves it: `Promise.withResolvers`, which
+ * Node.js 20 lacks.
+ */
+export function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+} {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /**
@@ -86,19 +103,24 @@ export async function configuredOptions(
   };
 }
 
-/** Creates a broker and reports it on stderr when `verbose`. */
+/**
+ * Creates a broker and reports it on stderr when `verbose`, with the Deno
+ * binary that runs guest code.
+ */
 export async function startBroker(
   options: BrokerOptions,
   verbose: boolean,
 ): Promise<Broker> {
   const started = performance.now();
-  const broker = await createBroker(options);
+  const denoPath = options.denoPath ??
+    (options.host ?? denoHost).defaultDenoPath();
+  const broker = await createBroker({ ...options, denoPath });
   if (verbose) {
     const tools = broker.tools().length;
     err(
       `execbox: ready with ${tools} tools in ${
         Math.round(performance.now() - started)
-      } ms\n`,
+      } ms (Deno: ${denoPath})\n`,
     );
   }
   return broker;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import process from "node:process";
 import { ExecboxError } from "@execbox/core";
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, err, out, UsageError } from "./_shared.ts";
@@ -91,7 +92,7 @@ function _report(error: unknown, command: Command, verbose: boolean): number {
   err(`error: ${message}\n`);
   if (error instanceof ExecboxError && error.code.startsWith("config")) {
     err(`hint: check the configuration file, or pass another with --config\n`);
-  } else if (error instanceof Deno.errors.NotFound) {
+  } else if ((error as { code?: unknown })?.code === "ENOENT") {
     err(`hint: check the path\n`);
   } else if (!verbose) {
     err(`hint: run again with --verbose for details\n`);
@@ -102,4 +103,5 @@ function _report(error: unknown, command: Command, verbose: boolean): number {
     : 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+// The npm package's `bin/execbox.js` calls `main` the same way.
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

@@ -12,6 +12,7 @@ import { createMcpServer } from "@execbox/core";
 import {
   type Command,
   configuredOptions,
+  deferred,
   err,
   openAuditLog,
   startBroker,
@@ -50,21 +51,21 @@ async function _run(args: string[]): Promise<number> {
   );
   const server = createMcpServer(broker);
   const transport = new StdioServerTransport();
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const { promise: stopped, resolve: stop } = deferred<string>();
   transport.onclose = () => stop("transport closed");
   process.stdin.once("end", () => stop("stdin closed"));
   process.stdin.once("close", () => stop("stdin closed"));
   const onSignal = () => stop("signal");
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     await server.connect(transport);
     const why = await stopped;
     if (values.verbose) err(`execbox: stopping (${why})\n`);
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await server.close().catch(() => {});
     await broker.close();
     await audit?.close();

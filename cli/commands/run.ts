@@ -4,6 +4,7 @@
  * @module
  */
 
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { ExecuteResult } from "@execbox/core";
 import {
@@ -88,7 +89,7 @@ async function _run(args: string[]): Promise<number> {
   const code = values.eval ??
     (file === undefined || file === "-"
       ? await readStdin()
-      : await Deno.readTextFile(file));
+      : await readFile(file, "utf8"));
 
   const { options } = await configuredOptions(values.config);
   const broker = await startBroker(

@@ -4,12 +4,14 @@
  * @module
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { denoHost } from "@execbox/core";
 import { assertSafeBinding, createHttpApp } from "@execbox/core/http";
 import {
   type Command,
   configuredOptions,
+  deferred,
   err,
   openAuditLog,
   startBroker,
@@ -61,7 +63,7 @@ async function _run(args: string[]): Promise<number> {
   const drainMs = wholeNumber(values.drain, "drain", "serve") ?? 10_000;
   const { loaded, options } = await configuredOptions(values.config);
   const http = loaded?.config.http ?? {};
-  const envToken = Deno.env.get("EXECBOX_TOKEN") || undefined;
+  const envToken = process.env.EXECBOX_TOKEN || undefined;
   const token = http.token ?? envToken;
   const hostname = values.hostname ?? http.hostname ?? "127.0.0.1";
   assertSafeBinding(
@@ -99,12 +101,12 @@ async function _run(args: string[]): Promise<number> {
       err(`execbox: listening on http://${address.hostname}:${address.port}\n`),
   });
 
-  const { promise: signalled, resolve: stop } = Promise.withResolvers<string>();
+  const { promise: signalled, resolve: stop } = deferred<string>();
   const onSignal = (name: string) => () => stop(name);
   const onInt = onSignal("SIGINT");
   const onTerm = onSignal("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     const why = await signalled;
     err(`execbox: ${why}: draining for up to ${drainMs} ms\n`);
@@ -125,8 +127,8 @@ async function _run(args: string[]): Promise<number> {
     err("execbox: stopped\n");
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
     await broker.close();
     await audit?.close();
   }
