@@ -136,7 +136,7 @@ export interface BrokerOptions {
   maxQueue?: number;
   /**
    * The Deno binary that runs guest code.
-   * @default {the running Deno (`Deno.execPath()`)}
+   * @default {the host's default: on Deno the running binary, on Node the `deno` npm package's native binary or `$EXECBOX_DENO`}
    */
   denoPath?: string;
   /**
