@@ -111,7 +111,8 @@ export const options: BuildOptions = {
   },
   // Not `typescript`: the broker parses and strips types from guest code with
   // it (`broker/transform.ts`), so it is a dependency like any other.
-  devOnly: ["gpt-tokenizer"],
+  // gpt-tokenizer ships: `execbox tokens` counts with it.
+  devOnly: [],
   denoOnly: ["runtime/"],
   async postBuild(outDir) {
     await copyFile(join(_ROOT, "README.md"), join(outDir, "README.md"));

@@ -14,6 +14,7 @@ import { type Command, err, out, UsageError } from "./_shared.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { tokensCommand } from "./commands/tokens.ts";
 import { toolsCommand } from "./commands/tools.ts";
 
 const _COMMANDS: readonly Command[] = [
@@ -21,6 +22,7 @@ const _COMMANDS: readonly Command[] = [
   serveCommand,
   mcpCommand,
   toolsCommand,
+  tokensCommand,
 ];
 
 function _usage(): string {

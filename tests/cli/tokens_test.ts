@@ -8,8 +8,7 @@ import { fromFileUrl } from "../_paths.ts";
 import { TOKENIZER } from "../../cli/_tokens.ts";
 
 const repo = fromFileUrl(new URL("../../", import.meta.url));
-// Switch to [`${repo}cli/main.ts`, "tokens"] once main.ts registers the command.
-const entry = [`${repo}tests/cli/fixtures/tokens_entry.ts`];
+const entry = [`${repo}cli/main.ts`, "tokens"];
 
 async function tokens(
   args: string[],
