@@ -46,17 +46,16 @@ export {
   auditLogToFile,
   auditLogToStderr,
 } from "./broker/audit_log.ts";
-export {
-  type AuditOptions,
-  Broker,
-  type BrokerOptions,
-  type BrokerStatus,
-  createBroker,
-  type ExecuteOptions,
-  type Providers,
-  type SessionOptions,
-  type UpstreamStatus,
-} from "./broker/broker.ts";
+export { Broker, createBroker } from "./broker/broker.ts";
+export type {
+  AuditOptions,
+  BrokerOptions,
+  BrokerStatus,
+  ExecuteOptions,
+  Providers,
+  SessionOptions,
+  UpstreamStatus,
+} from "./broker/broker_options.ts";
 export {
   type AuditConfig,
   brokerOptionsFromConfig,

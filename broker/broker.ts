@@ -7,24 +7,27 @@
 
 import { sha256Hex } from "./sha256.ts";
 import type { AuditCall, AuditHook, AuditRecord } from "./audit.ts";
-import { Catalog, hostProviderTools, type ProviderSource } from "./catalog.ts";
+import { Admission } from "./admission.ts";
+
+import type {
+  AuditOptions,
+  BrokerOptions,
+  BrokerStatus,
+  ExecuteOptions,
+} from "./broker_options.ts";
 import { namespaceDeclarations } from "./declarations.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
-import type { Host } from "./host.ts";
-import { toolIdentifiers } from "./identifiers.ts";
-import type { McpServerConfig } from "./mcp_config.ts";
 import { MCP_RESOURCE_INTERFACES } from "./mcp_resources.ts";
-import { McpUpstream } from "./mcp_upstream.ts";
 import { sessionMethods } from "./session.ts";
 import {
   MemorySessionStore,
   type SessionLimits,
   type SessionStore,
 } from "./session_store.ts";
-import { headerSecrets } from "./redact.ts";
+import { ToolSources } from "./tool_sources.ts";
 import { denoHost } from "./host_deno.ts";
 import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
-import { type PoolOptions, type PoolStats, RuntimePool } from "./pool.ts";
+import { RuntimePool } from "./pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess, type ToolCallHook } from "./run.ts";
 import {
@@ -32,171 +35,8 @@ import {
   type SearchToolsOptions,
   type ToolMatch,
 } from "./search.ts";
-import type { ToolDefinition } from "./tool.ts";
 import type { ToolInfo } from "./tool_info.ts";
 import { prepareCode } from "./transform.ts";
-
-/** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
-export type Providers = Record<
-  string,
-  // deno-lint-ignore no-explicit-any
-  Record<string, ToolDefinition<any, any>>
->;
-
-/** How sessions (`execute(code, { session })`) are kept. */
-export interface SessionOptions {
-  /**
-   * Where sessions live; use {@linkcode FileSessionStore} to survive a
-   * restart, or a shared store for several replicas.
-   * @default {a MemorySessionStore}
-   */
-  store?: SessionStore;
-  /**
-   * Largest size of one session, in UTF-8 bytes of its JSON.
-   * @default {1048576}
-   */
-  maxBytes?: number;
-  /**
-   * How long a session lives after the last run that used it, in milliseconds.
-   * @default {3600000}
-   */
-  ttlMs?: number;
-}
-
-/** What an audit record holds beyond hashes. */
-export interface AuditOptions {
-  /**
-   * Keep each run's code in its record (else only its SHA-256).
-   * @default {false}
-   */
-  includeCode?: boolean;
-  /**
-   * Keep each call's arguments (else only their SHA-256).
-   * @default {false}
-   */
-  includeArgs?: boolean;
-}
-
-/** Options of {@linkcode createBroker}. */
-export interface BrokerOptions {
-  /** Session state for runs that ask for a session. */
-  sessions?: SessionOptions;
-  /**
-   * Receives one audit record per run, whatever its outcome (timeouts,
-   * cancellations and crashes included), after the caller has its result.
-   */
-  onRun?: AuditHook;
-  /** What audit records hold. */
-  audit?: AuditOptions;
-  /**
-   * Host tools by namespace; each namespace becomes one guest global.
-   * @default {{}}
-   */
-  providers?: Providers;
-  /**
-   * Upstream MCP servers by name, in the shape MCP client configurations use
-   * (`{ command, args, env }` or `{ url, headers }`). Each becomes one guest
-   * namespace named by its key, sanitised like a tool name (`my-server` is
-   * `my_server`).
-   * @default {{}}
-   */
-  mcpServers?: Record<string, McpServerConfig>;
-  /**
-   * Sees every tool call (host and MCP) before it runs; returning
-   * `{ deny: reason }` (or throwing) refuses it, and the guest gets a catchable
-   * `tool_error` with the reason.
-   */
-  onToolCall?: ToolCallHook;
-  /**
-   * Values never to show in errors, logs or results (header values of MCP
-   * servers are added automatically; the CLI adds every expanded `${VAR}`).
-   * @default {[]}
-   */
-  secrets?: string[];
-  /**
-   * Limits for every run; `execute` may override them per run.
-   * @default {DEFAULT_LIMITS}
-   */
-  limits?: Partial<Limits>;
-  /**
-   * The warm pool of subprocesses.
-   * @default {{ size: 2 }}
-   */
-  pool?: PoolOptions;
-  /**
-   * Runs executing at once; more wait in the queue.
-   * @default {4}
-   */
-  maxConcurrency?: number;
-  /**
-   * Runs that may wait for a slot; beyond it `execute` fails at once with
-   * `limit_exceeded`.
-   * @default {64}
-   */
-  maxQueue?: number;
-  /**
-   * The Deno binary that runs guest code.
-   * @default {the host's default: on Deno the running binary, on Node the `deno` npm package's native binary or `$EXECBOX_DENO`}
-   */
-  denoPath?: string;
-  /**
-   * How long a subprocess may take to start, in milliseconds.
-   * @default {10000}
-   */
-  startTimeoutMs?: number;
-  /**
-   * The operating-system seam (spawning, memory readings, temporary
-   * directories); replace it to run on another platform or to observe spawns.
-   * @default {denoHost}
-   */
-  host?: Host;
-}
-
-/** Options of {@linkcode Broker.execute}. */
-export interface ExecuteOptions {
-  /** Aborting it ends the run with `cancelled` and aborts its host tool calls. */
-  signal?: AbortSignal;
-  /**
-   * Gives the guest a `state` namespace (`get`, `set`, `delete`, `keys`)
-   * kept between runs with the same session and caller. Without it, `state`
-   * does not exist.
-   */
-  session?: string;
-  /**
-   * Who asks, for the audit record and to scope sessions (the HTTP service
-   * passes the token's name).
-   * @default {"library"}
-   */
-  caller?: string;
-  /** Limits for this run, over the broker's. */
-  limits?: Partial<Limits>;
-}
-
-/** What the broker is doing now. */
-export interface BrokerStatus {
-  /** Runs executing. */
-  running: number;
-  /** Runs waiting for a slot. */
-  queued: number;
-  /** The warm pool's counters, and the size it keeps. */
-  pool: PoolStats & { size: number };
-  /** Each upstream MCP server, in configuration order. */
-  upstreams: UpstreamStatus[];
-}
-
-/** How an upstream MCP server is doing. */
-export interface UpstreamStatus {
-  /** Its key in `mcpServers`. */
-  name: string;
-  /** Its guest namespace. */
-  namespace: string;
-  /** Whether it is connected now. */
-  connected: boolean;
-  /** Whether the broker may run without it (`optional: true`). */
-  optional: boolean;
-  /** How many of its tools the guest sees. */
-  tools: number;
-}
 
 function _positiveInteger(
   value: number | undefined,
@@ -220,22 +60,13 @@ function _positiveInteger(
 export class Broker {
   readonly #limits: Limits;
   readonly #pool: RuntimePool;
-  #catalog: Catalog;
-  readonly #hostSources: ProviderSource[];
-  readonly #upstreams: {
-    namespace: string;
-    upstream: McpUpstream;
-    optional: boolean;
-  }[] = [];
+  readonly #sources: ToolSources;
   readonly #onToolCall: ToolCallHook | undefined;
   readonly #onRun: AuditHook | undefined;
   readonly #auditOptions: AuditOptions;
   readonly #sessions: { store: SessionStore; limits: SessionLimits };
-  readonly #maxConcurrency: number;
-  readonly #maxQueue: number;
+  readonly #admission: Admission;
   readonly #closing = new AbortController();
-  readonly #queue: (() => void)[] = [];
-  #running = 0;
   readonly #poolSize: number;
 
   /**
@@ -251,36 +82,13 @@ export class Broker {
       options.limits,
       "broker options",
     );
-    this.#maxConcurrency = _positiveInteger(
-      options.maxConcurrency,
-      4,
-      "maxConcurrency",
+    this.#admission = new Admission(
+      _positiveInteger(options.maxConcurrency, 4, "maxConcurrency"),
+      _positiveInteger(options.maxQueue, 64, "maxQueue", 0),
     );
-    this.#maxQueue = _positiveInteger(options.maxQueue, 64, "maxQueue", 0);
-    this.#hostSources = Object.entries(options.providers ?? {}).map((
-      [namespace, tools],
-    ) => ({ namespace, tools: hostProviderTools(tools) }));
     const host = options.host ?? denoHost;
     this.#poolSize = _positiveInteger(options.pool?.size, 2, "pool.size", 0);
-    for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
-      if (config.disabled) continue;
-      const secrets = [
-        ...(options.secrets ?? []),
-        ...Object.values("headers" in config ? config.headers ?? {} : {})
-          .flatMap(headerSecrets),
-      ];
-      this.#upstreams.push({
-        namespace: toolIdentifiers([key])[0]!,
-        optional: config.optional ?? false,
-        upstream: new McpUpstream({
-          key,
-          config,
-          host,
-          secrets,
-          onToolsChanged: () => this.#rebuildCatalog(),
-        }),
-      });
-    }
+    this.#sources = new ToolSources(options, host);
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
     this.#auditOptions = options.audit ?? {};
@@ -299,7 +107,6 @@ export class Broker {
         ),
       },
     };
-    this.#catalog = this.#buildCatalog();
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -323,34 +130,7 @@ export class Broker {
    * start (`mcp_unavailable`).
    */
   async ready(): Promise<void> {
-    await Promise.all([
-      this.#pool.warm(),
-      ...this.#upstreams.map(async ({ upstream, optional }) => {
-        if (upstream.connected) return;
-        try {
-          await upstream.connect();
-        } catch (error) {
-          if (!optional) throw error;
-        }
-      }),
-    ]);
-  }
-
-  #buildCatalog(): Catalog {
-    return new Catalog([
-      ...this.#hostSources,
-      ...this.#upstreams.map(({ namespace, upstream }) => ({
-        namespace,
-        tools: upstream.tools,
-        methods: upstream.methods,
-        declarations: upstream.declarations,
-      })),
-    ]);
-  }
-
-  // Runs keep the snapshot they started with; the next run sees the change.
-  #rebuildCatalog(): void {
-    this.#catalog = this.#buildCatalog();
+    await Promise.all([this.#pool.warm(), this.#sources.connect()]);
   }
 
   /** The limits every run gets unless `execute` overrides them. */
@@ -361,16 +141,10 @@ export class Broker {
   /** What the broker is doing now. */
   status(): BrokerStatus {
     return {
-      running: this.#running,
-      queued: this.#queue.length,
+      running: this.#admission.running,
+      queued: this.#admission.queued,
       pool: { ...this.#pool.stats, size: this.#poolSize },
-      upstreams: this.#upstreams.map(({ namespace, upstream, optional }) => ({
-        name: upstream.key,
-        namespace,
-        connected: upstream.connected,
-        optional,
-        tools: upstream.tools.length,
-      })),
+      upstreams: this.#sources.status(),
     };
   }
 
@@ -506,13 +280,13 @@ export class Broker {
       );
     if (signal.aborted) return cancelled();
 
-    for (const { upstream } of this.#upstreams) upstream.retryIfDue();
-    const admission = await this.#admit(signal);
+    this.#sources.retryIfDue();
+    const admission = await this.#admission.enter(signal);
     if (admission !== undefined) {
       return admission === "full"
         ? failed(
           "limit_exceeded",
-          `Run queue is full: ${this.#running} runs executing and ${this.#queue.length} waiting (maxConcurrency ${this.#maxConcurrency}, maxQueue ${this.#maxQueue})`,
+          `Run queue is full: ${this.#admission.running} runs executing and ${this.#admission.queued} waiting (maxConcurrency ${this.#admission.maxConcurrency}, maxQueue ${this.#admission.maxQueue})`,
           { limit: "queue" },
         )
         : cancelled();
@@ -549,7 +323,7 @@ export class Broker {
         process: acquired.process,
         cold: acquired.cold,
         js: prepared.js,
-        catalog: this.#catalog,
+        catalog: this.#sources.catalog,
         onToolCall: this.#onToolCall,
         limits,
         signal,
@@ -567,37 +341,8 @@ export class Broker {
       }
       return result;
     } finally {
-      this.#leave();
+      this.#admission.leave();
     }
-  }
-
-  /** Takes a run slot, waiting in the queue if needed. */
-  async #admit(signal: AbortSignal): Promise<"full" | "cancelled" | undefined> {
-    if (this.#running < this.#maxConcurrency) {
-      this.#running++;
-      return undefined;
-    }
-    if (this.#queue.length >= this.#maxQueue) return "full";
-    return await new Promise((resolve) => {
-      const onAbort = () => {
-        const index = this.#queue.indexOf(enter);
-        if (index >= 0) this.#queue.splice(index, 1);
-        resolve("cancelled");
-      };
-      // The leaving run hands its slot over: `#running` stays the same.
-      const enter = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(undefined);
-      };
-      this.#queue.push(enter);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  #leave(): void {
-    const next = this.#queue.shift();
-    if (next !== undefined) next();
-    else this.#running--;
   }
 
   /**
@@ -606,7 +351,7 @@ export class Broker {
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
   types(): string {
-    const catalog = this.#catalog;
+    const catalog = this.#sources.catalog;
     const text = namespaceDeclarations(catalog.tools, catalog.declarations);
     return catalog.declarations.size > 0
       ? text + MCP_RESOURCE_INTERFACES
@@ -622,7 +367,7 @@ export class Broker {
    * @throws {RangeError} When `limit` is not a positive whole number.
    */
   searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
-    return searchTools(this.#catalog.tools, query, options);
+    return searchTools(this.#sources.catalog.tools, query, options);
   }
 
   /**
@@ -631,7 +376,7 @@ export class Broker {
    * @returns The tools, in declaration order.
    */
   tools(): readonly ToolInfo[] {
-    return this.#catalog.tools;
+    return this.#sources.catalog.tools;
   }
 
   /**
@@ -642,7 +387,7 @@ export class Broker {
     this.#closing.abort();
     await Promise.all([
       this.#pool.close(),
-      ...this.#upstreams.map(({ upstream }) => upstream.close()),
+      this.#sources.close(),
     ]);
     await this.#sessions.store.close?.();
   }

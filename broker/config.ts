@@ -18,7 +18,7 @@ import {
 import { checkConfigSchema, serverType } from "./config_schema.ts";
 import { ExecboxError } from "./errors.ts";
 import type { Limits } from "./limits.ts";
-import type { AuditOptions, SessionOptions } from "./broker.ts";
+import type { AuditOptions, SessionOptions } from "./broker_options.ts";
 import type { McpServerConfig } from "./mcp_config.ts";
 import { readTextFile } from "./host_deno.ts";
 import { FileSessionStore } from "./session_file_store.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BrokerStatus } from "./broker.ts";
+import type { BrokerStatus } from "./broker_options.ts";
 import type { ErrorCode } from "./errors.ts";
 import type { ExecuteResult } from "./result.ts";
 

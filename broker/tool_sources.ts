@@ -1,0 +1,115 @@
+/**
+ * Where the guest's tools come from: host providers and upstream MCP servers,
+ * and the catalog snapshot built from them (rebuilt when a server's list
+ * changes; a run keeps the snapshot it started with).
+ *
+ * @module
+ */
+
+import type { BrokerOptions, UpstreamStatus } from "./broker_options.ts";
+import { Catalog, hostProviderTools, type ProviderSource } from "./catalog.ts";
+import type { Host } from "./host.ts";
+import { toolIdentifiers } from "./identifiers.ts";
+import { McpUpstream } from "./mcp_upstream.ts";
+import { headerSecrets } from "./redact.ts";
+
+/** The broker's providers and their current catalog. */
+export class ToolSources {
+  readonly #hosted: ProviderSource[];
+  readonly #upstreams: {
+    namespace: string;
+    upstream: McpUpstream;
+    optional: boolean;
+  }[] = [];
+  #catalog: Catalog;
+
+  /**
+   * @param options The broker's `providers`, `mcpServers` and `secrets`.
+   * @param host The operating-system seam, for stdio servers.
+   * @throws {TypeError} On a bad provider name or tool definition.
+   */
+  constructor(
+    options: Pick<BrokerOptions, "providers" | "mcpServers" | "secrets">,
+    host: Host,
+  ) {
+    this.#hosted = Object.entries(options.providers ?? {}).map((
+      [namespace, tools],
+    ) => ({ namespace, tools: hostProviderTools(tools) }));
+    for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
+      if (config.disabled) continue;
+      const secrets = [
+        ...(options.secrets ?? []),
+        ...Object.values("headers" in config ? config.headers ?? {} : {})
+          .flatMap(headerSecrets),
+      ];
+      this.#upstreams.push({
+        namespace: toolIdentifiers([key])[0]!,
+        optional: config.optional ?? false,
+        upstream: new McpUpstream({
+          key,
+          config,
+          host,
+          secrets,
+          onToolsChanged: () => (this.#catalog = this.#build()),
+        }),
+      });
+    }
+    this.#catalog = this.#build();
+  }
+
+  /** The current snapshot of the guest namespace. */
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /**
+   * Connects every upstream server not yet connected.
+   *
+   * @throws {ExecboxError} `mcp_unavailable` for a required server.
+   */
+  async connect(): Promise<void> {
+    await Promise.all(
+      this.#upstreams.map(async ({ upstream, optional }) => {
+        if (upstream.connected) return;
+        try {
+          await upstream.connect();
+        } catch (error) {
+          if (!optional) throw error;
+        }
+      }),
+    );
+  }
+
+  /** Starts reconnections that are due (optional or dropped servers), in the background. */
+  retryIfDue(): void {
+    for (const { upstream } of this.#upstreams) upstream.retryIfDue();
+  }
+
+  /** How each upstream server is doing. */
+  status(): UpstreamStatus[] {
+    return this.#upstreams.map(({ namespace, upstream, optional }) => ({
+      name: upstream.key,
+      namespace,
+      connected: upstream.connected,
+      optional,
+      tools: upstream.tools.length,
+    }));
+  }
+
+  /** Disconnects every upstream server and ends its processes. */
+  async close(): Promise<void> {
+    await Promise.all(this.#upstreams.map(({ upstream }) => upstream.close()));
+  }
+
+  #build(): Catalog {
+    return new Catalog([
+      ...this.#hosted,
+      ...this.#upstreams.map(({ namespace, upstream }) => ({
+        namespace,
+        tools: upstream.tools,
+        methods: upstream.methods,
+        declarations: upstream.declarations,
+      })),
+    ]);
+  }
+}
