@@ -158,3 +158,20 @@ export async function openAuditLog(
     ? auditLogToStderr({ onDrop })
     : await auditLogToFile(file, { onDrop });
 }
+
+/**
+ * Listens for SIGINT and SIGTERM until disposed.
+ *
+ * @param onStop Called with the signal's name, on the first one.
+ * @returns Removes the listeners.
+ */
+export function onStopSignals(onStop: (name: string) => void): () => void {
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((name) => {
+    const handler = () => onStop(name);
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return () => {
+    for (const [name, handler] of handlers) process.off(name, handler);
+  };
+}

@@ -14,6 +14,7 @@ import {
   configuredOptions,
   deferred,
   err,
+  onStopSignals,
   openAuditLog,
   startBroker,
 } from "../_shared.ts";
@@ -55,17 +56,14 @@ async function _run(args: string[]): Promise<number> {
   transport.onclose = () => stop("transport closed");
   process.stdin.once("end", () => stop("stdin closed"));
   process.stdin.once("close", () => stop("stdin closed"));
-  const onSignal = () => stop("signal");
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignals = onStopSignals(stop);
   try {
     await server.connect(transport);
     const why = await stopped;
     if (values.verbose) err(`execbox: stopping (${why})\n`);
     return 0;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignals();
     await server.close().catch(() => {});
     await broker.close();
     await audit?.close();

@@ -13,6 +13,7 @@ import {
   configuredOptions,
   deferred,
   err,
+  onStopSignals,
   openAuditLog,
   startBroker,
   UsageError,
@@ -102,11 +103,7 @@ async function _run(args: string[]): Promise<number> {
   });
 
   const { promise: signalled, resolve: stop } = deferred<string>();
-  const onSignal = (name: string) => () => stop(name);
-  const onInt = onSignal("SIGINT");
-  const onTerm = onSignal("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  const removeSignals = onStopSignals(stop);
   try {
     const why = await signalled;
     err(`execbox: ${why}: draining for up to ${drainMs} ms\n`);
@@ -127,8 +124,7 @@ async function _run(args: string[]): Promise<number> {
     err("execbox: stopped\n");
     return 0;
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    removeSignals();
     await broker.close();
     await audit?.close();
   }
