@@ -1,14 +1,9 @@
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { AuditRecord } from "../../broker/audit.ts";
 import { AuditLog, auditLogToFile } from "../../broker/audit_log.ts";
 import { sha256Hex } from "../../broker/sha256.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A record whose JSON line has the same length for every `i` below 10^8. */
 function record(i: number, fields: Partial<AuditRecord> = {}): AuditRecord {

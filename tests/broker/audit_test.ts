@@ -4,6 +4,7 @@
  * run's calls; the hook and its sink never block or fail a run.
  */
 
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -23,12 +24,6 @@ import type { AuditCall, AuditRecord } from "../../broker/audit.ts";
 import { AuditLog } from "../../broker/audit_log.ts";
 import { createHttpApp } from "../../broker/http.ts";
 import { recordingHost } from "./_recording_host.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest(

@@ -1,12 +1,7 @@
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { createBroker, defineTool, ExecboxError } from "../../mod.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 const received: unknown[] = [];
 const providers = {

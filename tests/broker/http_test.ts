@@ -1,3 +1,4 @@
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // The SDK's ".js" subpaths have no types under Deno (typescript-sdk#2701).
 // @ts-types="@modelcontextprotocol/sdk/client/index"
@@ -18,12 +19,6 @@ import {
   createHttpApp,
   type HttpAppOptions,
 } from "../../broker/http.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** The blocking tool's events; replaced by each test that uses it. */
 let gate = newGate();

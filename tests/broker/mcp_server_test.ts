@@ -1,3 +1,4 @@
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // The SDK's ".js" subpaths have no types under Deno (typescript-sdk#2701).
 // @ts-types="@modelcontextprotocol/sdk/client/index"
@@ -15,12 +16,6 @@ import {
   type McpServerOptions,
   type Providers,
 } from "../../mod.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 let waitStarted = deferred();
 let waitAborted = deferred();

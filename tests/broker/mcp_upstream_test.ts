@@ -3,6 +3,7 @@
  * edge cases a real server rarely shows on demand.
  */
 
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/inMemory"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -23,12 +24,6 @@ import {
 } from "../../broker/mcp_upstream.ts";
 import type { ToolContext } from "../../broker/tool.ts";
 import type { LogLevel } from "../../runtime/protocol.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** An upstream whose every (re)connection gets a fresh in-process server. */
 function inMemoryUpstream(

@@ -5,6 +5,7 @@
  * through `McpUpstream`) and on stdio (through the broker).
  */
 
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/inMemory"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -63,12 +64,6 @@ async function sha256(text: string): Promise<string> {
     new Uint8Array(digest),
     (b) => b.toString(16).padStart(2, "0"),
   ).join("");
-}
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 /** The value of a run, after checking that it succeeded. */

@@ -5,6 +5,7 @@
  * the broker.
  */
 
+import { deferred } from "../_async.ts";
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -25,12 +26,6 @@ import {
 import { createHttpApp, type HttpApp } from "../../broker/http.ts";
 import { MemorySessionStore } from "../../broker/session_store.ts";
 import { FileSessionStore } from "../../broker/session_file_store.ts";
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** The value of a run, after checking that it succeeded. */
 function value(run: ExecuteResult): unknown {
