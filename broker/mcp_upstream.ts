@@ -8,12 +8,6 @@
  */
 
 import { Client } from "@modelcontextprotocol/sdk/client";
-// @ts-types="@modelcontextprotocol/sdk/client/sse"
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
-// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
@@ -38,8 +32,9 @@ import {
   resourceDeclarations,
   resourceMethods,
 } from "./mcp_resources.ts";
+import { unwrapToolResult } from "./mcp_result.ts";
 import { redact } from "./redact.ts";
-import { HostStdioTransport } from "./stdio_transport.ts";
+import { stderrTail, transportAttempts } from "./mcp_transport.ts";
 import type { ToolContext } from "./tool.ts";
 import { toolFilter } from "./tool_filter.ts";
 import type { LogLevel } from "../runtime/protocol.ts";
@@ -81,36 +76,6 @@ const _LOG_LEVELS: Record<string, LogLevel> = {
   alert: "error",
   emergency: "error",
 };
-
-/**
- * Unwraps a `CallToolResult` for the guest: `structuredContent` as it is,
- * all-text content parsed as JSON when it is JSON (else the text), anything
- * else the content array.
- *
- * @param result The result.
- * @returns The value the guest receives.
- * @throws {Error} When `isError` is set, with the text content as message.
- */
-export function unwrapToolResult(result: CallToolResult): unknown {
-  const content = result.content ?? [];
-  const texts = content.every((c) => c.type === "text")
-    ? content.map((c) => (c as { text: string }).text)
-    : undefined;
-  if (result.isError) {
-    throw new Error(
-      texts?.join("\n") || "The tool reported an error without a message",
-    );
-  }
-  if (result.structuredContent !== undefined) return result.structuredContent;
-  if (texts === undefined) return content;
-  if (texts.length === 0) return undefined;
-  const text = texts.join("\n");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 /** A connection to one upstream MCP server. */
 export class McpUpstream {
@@ -206,17 +171,7 @@ export class McpUpstream {
     const timeout = this.#options.connectTimeoutMs ?? 30_000;
     const attempts = this.#options.transport
       ? [this.#options.transport]
-      : "command" in config
-      ? [() => this.#stdioTransport(config)]
-      : config.type === "sse"
-      ? [() => this.#sseTransport(config.url, config.headers)]
-      : [
-        () =>
-          new StreamableHTTPClientTransport(new URL(config.url), {
-            requestInit: { headers: config.headers ?? {} },
-          }),
-        () => this.#sseTransport(config.url, config.headers),
-      ];
+      : transportAttempts(config, this.#options.host);
     let lastError: unknown;
     for (const makeTransport of attempts) {
       const transport = makeTransport();
@@ -268,7 +223,10 @@ export class McpUpstream {
     this.#failures++;
     this.#retryAt = Date.now() +
       Math.min(500 * 2 ** (this.#failures - 1), _MAX_BACKOFF_MS);
-    const stderr = this.#stderrTail();
+    const tail = this.#lastTransport === undefined
+      ? ""
+      : stderrTail(this.#lastTransport);
+    const stderr = tail ? `; stderr: ${tail}` : "";
     this.#lastError = (lastError as Error)?.message ?? String(lastError);
     throw new ExecboxError(
       "mcp_unavailable",
@@ -277,36 +235,6 @@ export class McpUpstream {
       ),
       { cause: lastError },
     );
-  }
-
-  #stderrTail(): string {
-    const tail = this.#lastTransport instanceof HostStdioTransport
-      ? this.#lastTransport.stderrTail.trim().slice(-1000)
-      : "";
-    return tail ? `; stderr: ${tail}` : "";
-  }
-
-  #stdioTransport(
-    config: Extract<McpServerConfig, { command: string }>,
-  ): Transport {
-    const transport = new HostStdioTransport({
-      host: this.#options.host,
-      command: config.command,
-      args: config.args ?? [],
-      env: { ...getDefaultEnvironment(), ...config.env },
-      ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
-    });
-    return transport;
-  }
-
-  #sseTransport(url: string, headers: Record<string, string> = {}): Transport {
-    return new SSEClientTransport(new URL(url), {
-      requestInit: { headers },
-      eventSourceInit: {
-        fetch: (input, init) =>
-          fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
-      },
-    });
   }
 
   async #refresh(client: Client): Promise<void> {

@@ -20,8 +20,8 @@ import { denoHost } from "../../mod.ts";
 import {
   McpUpstream,
   type McpUpstreamOptions,
-  unwrapToolResult,
 } from "../../broker/mcp_upstream.ts";
+import { unwrapToolResult } from "../../broker/mcp_result.ts";
 import type { ToolContext } from "../../broker/tool.ts";
 import type { LogLevel } from "../../runtime/protocol.ts";
 
