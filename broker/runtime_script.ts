@@ -8,6 +8,7 @@
  */
 
 import { builtinModules } from "node:module";
+import { createGuestConsole } from "../runtime/console.ts";
 import { createJsonEncoder } from "../runtime/json.ts";
 import { runtimeMain } from "../runtime/main.ts";
 import {
@@ -129,6 +130,7 @@ export function blockedImportMap(): string {
  */
 export function runtimeSource(): string {
   const worker = `(${workerMain})({ createJsonEncoder: ${createJsonEncoder}, ` +
+    `createGuestConsole: ${createGuestConsole}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
     `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +

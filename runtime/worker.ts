@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { createGuestConsole } from "./console.ts";
 import type { JsonEncoder } from "./json.ts";
 import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 
@@ -49,6 +50,8 @@ export type FromWorkerMessage =
 export interface WorkerDeps {
   /** The factory from `json.ts`. */
   createJsonEncoder: (maxDepth: number) => JsonEncoder;
+  /** The factory from `console.ts`. */
+  createGuestConsole: typeof createGuestConsole;
   /** Nesting limit for values crossing the boundary. */
   maxJsonDepth: number;
 }
@@ -197,69 +200,19 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     if (name.startsWith("GPU")) delete scope[name];
   }
 
-  function log(level: LogLevel, args: unknown[]): void {
+  // Forward at most one byte past the cap; the broker truncates and marks.
+  function emit(level: LogLevel, text: string): void {
     if (finished || logBytes > maxLogBytes) return;
-    let message = "";
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      const text = typeof arg === "string"
-        ? arg
-        : inspect(arg, { colors: false, depth: 4 });
-      message += i === 0 ? text : ` ${text}`;
-    }
-    // Forward at most one byte past the cap; the broker truncates and marks.
     const room = maxLogBytes - logBytes + 1;
-    if (message.length > room) message = message.slice(0, room);
+    const message = text.length > room ? text.slice(0, room) : text;
     logBytes += apply(encodeInto, encoder, [message]).length;
     post({ type: "log", level, message });
   }
-
-  const counts = new Map<string, number>();
-  const timers = new Map<string, number>();
-  let indent = "";
-  const at = (level: LogLevel) => (...args: unknown[]) =>
-    log(level, indent === "" ? args : [indent + args.map(String).join(" ")]);
-  const guestConsole = {
-    log: at("log"),
-    info: at("info"),
-    debug: at("debug"),
-    warn: at("warn"),
-    error: at("error"),
-    trace: at("debug"),
-    dir: (value: unknown) => at("log")(value),
-    table: (value: unknown) => at("log")(value),
-    assert: (condition: unknown, ...args: unknown[]) => {
-      if (!condition) at("error")("Assertion failed", ...args);
-    },
-    count: (label = "default") => {
-      const n = (apply(mapGet, counts, [label]) ?? 0) + 1;
-      apply(mapSet, counts, [label, n]);
-      at("log")(`${label}: ${n}`);
-    },
-    countReset: (label = "default") => apply(mapDelete, counts, [label]),
-    time: (label = "default") =>
-      apply(mapSet, timers, [label, performance.now()]),
-    timeLog: (label = "default", ...args: unknown[]) => {
-      const start = apply(mapGet, timers, [label]);
-      if (start !== undefined) {
-        at("log")(`${label}: ${performance.now() - start}ms`, ...args);
-      }
-    },
-    timeEnd: (label = "default") => {
-      guestConsole.timeLog(label);
-      apply(mapDelete, timers, [label]);
-    },
-    group: (...args: unknown[]) => {
-      if (args.length > 0) at("log")(...args);
-      indent += "  ";
-    },
-    groupCollapsed: (...args: unknown[]) => guestConsole.group(...args),
-    groupEnd: () => {
-      indent = indent.slice(2);
-    },
-  };
   defineProperty(globalThis, "console", {
-    value: freeze(guestConsole),
+    value: deps.createGuestConsole(
+      emit,
+      (value) => inspect(value, { colors: false, depth: 4 }),
+    ),
     writable: true,
     configurable: true,
   });
