@@ -4,74 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import { fromFileUrl } from "../_paths.ts";
+import { cli, repo, withNotesConfig } from "./_cli.ts";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client } from "@modelcontextprotocol/sdk/client";
 import rootJson from "../../deno.json" with { type: "json" };
 import cliJson from "../../cli/deno.json" with { type: "json" };
 
-const repo = fromFileUrl(new URL("../../", import.meta.url));
 const main = `${repo}cli/main.ts`;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...args],
-    cwd: repo,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...options.env },
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
-
-async function withConfig<T>(
-  fn: (path: string, dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/execbox.jsonc`;
-    await Deno.writeTextFile(
-      path,
-      JSON.stringify({
-        mcpServers: {
-          notes: {
-            command: Deno.execPath(),
-            args: [
-              "run",
-              "-A",
-              "--config",
-              `${repo}deno.json`,
-              "--no-lock",
-              `${repo}tests/cli/fixtures/notes_server.ts`,
-            ],
-          },
-        },
-        limits: { timeoutMs: 10000 },
-      }),
-    );
-    return await fn(path, dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withConfig = <T>(fn: (path: string, dir: string) => Promise<T>) =>
+  withNotesConfig(fn, { limits: { timeoutMs: 10000 } });
 
 Deno.test("cli/deno.json carries the same version as deno.json", () => {
   assert.equal(cliJson.version, rootJson.version);

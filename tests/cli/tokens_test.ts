@@ -4,48 +4,13 @@
  */
 
 import assert from "node:assert/strict";
-import { fromFileUrl } from "../_paths.ts";
+import { cli, type CliResult, withNotesConfig } from "./_cli.ts";
 import { TOKENIZER } from "../../cli/_tokens.ts";
 
-const repo = fromFileUrl(new URL("../../", import.meta.url));
-const entry = [`${repo}cli/main.ts`, "tokens"];
-
-async function tokens(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const config = `${dir}/execbox.jsonc`;
-    await Deno.writeTextFile(
-      config,
-      JSON.stringify({
-        mcpServers: {
-          notes: {
-            command: Deno.execPath(),
-            args: [
-              "run",
-              "-A",
-              "--config",
-              `${repo}deno.json`,
-              "--no-lock",
-              `${repo}tests/cli/fixtures/notes_server.ts`,
-            ],
-          },
-        },
-      }),
-    );
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...entry, "--config", config, ...args],
-      cwd: repo,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code, stdout: decode(stdout), stderr: decode(stderr) };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function tokens(args: string[]): Promise<CliResult> {
+  return withNotesConfig((config) =>
+    cli(["tokens", "--config", config, ...args])
+  );
 }
 
 Deno.test("execbox tokens names the tokenizer and reports execbox's and each server's tokens", async () => {
