@@ -240,7 +240,7 @@ export function createMcpServer(
 function _executeDescription(
   broker: Broker,
   options: {
-    limits: Partial<Limits>;
+    limits: Pick<Limits, "timeoutMs" | "memoryMb">;
     maxNamespaces: number;
     instructions: string;
   },
@@ -275,26 +275,12 @@ function _executeDescription(
     : `${text}\n\n${options.instructions}`;
 }
 
-function _limitsText(limits: Partial<Limits>): string {
-  const parts: string[] = [];
-  const { timeoutMs, memoryMb, maxToolCalls, maxResultBytes, maxLogBytes } =
-    limits;
-  if (timeoutMs !== undefined) {
-    parts.push(
-      timeoutMs % 1000 === 0
-        ? `${timeoutMs / 1000} s (tool calls included)`
-        : `${timeoutMs} ms (tool calls included)`,
-    );
-  }
-  if (memoryMb !== undefined) parts.push(`${memoryMb} MiB of memory`);
-  if (maxToolCalls !== undefined) parts.push(`${maxToolCalls} tool calls`);
-  if (maxResultBytes !== undefined) {
-    parts.push(`${maxResultBytes} bytes of result JSON`);
-  }
-  if (maxLogBytes !== undefined) parts.push(`${maxLogBytes} bytes of logs`);
-  return parts.length === 0
-    ? "Each run has a time and memory limit."
-    : `Limits per run: ${parts.join(", ")}.`;
+function _limitsText(limits: Pick<Limits, "timeoutMs" | "memoryMb">): string {
+  const { timeoutMs, memoryMb } = limits;
+  const time = timeoutMs % 1000 === 0
+    ? `${timeoutMs / 1000} s`
+    : `${timeoutMs} ms`;
+  return `Limits per run: ${time} (tool calls included), ${memoryMb} MiB of memory.`;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { isAlive } from "../broker/_recording_host.ts";
 import { cli, repo, withNotesConfig } from "./_cli.ts";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -247,19 +248,11 @@ Deno.test("execbox mcp serves code mode over stdio and exits when stdin closes",
       await client.close();
       // The CLI exits by itself once its stdin closes; wait for it to be gone.
       if (pid !== null) {
-        for (let i = 0; i < 200 && _alive(pid); i++) {
+        for (let i = 0; i < 200 && isAlive(pid); i++) {
           await new Promise((r) => setTimeout(r, 25));
         }
-        assert.equal(_alive(pid), false, "the mcp process exited");
+        assert.equal(isAlive(pid), false, "the mcp process exited");
       }
     }
   });
 });
-
-function _alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
-  } catch {
-    return false;
-  }
-}
