@@ -328,8 +328,11 @@ export class Broker {
         limits,
         signal,
         startedAt,
-        audit: calls,
-        auditArgs: this.#auditOptions.includeArgs ?? false,
+        // Calls are recorded (and their arguments hashed) only for a hook.
+        ...(this.#onRun === undefined ? {} : {
+          audit: calls,
+          auditArgs: this.#auditOptions.includeArgs ?? false,
+        }),
         ...(state === undefined ? {} : { state }),
       });
       this.#pool.release(acquired.process);
