@@ -38,14 +38,18 @@
  * @module
  */
 
-export type { AuditCall, AuditHook, AuditRecord } from "./broker/audit.ts";
+export type {
+  AuditCall,
+  AuditHook,
+  AuditRecord,
+} from "./broker/audit/record.ts";
 export {
   AuditLog,
   type AuditLogCloseOptions,
   type AuditLogOptions,
   auditLogToFile,
   auditLogToStderr,
-} from "./broker/audit_log.ts";
+} from "./broker/audit/log.ts";
 export { Broker, createBroker } from "./broker/broker.ts";
 export type {
   AuditOptions,
@@ -55,7 +59,7 @@ export type {
   Providers,
   SessionOptions,
   UpstreamStatus,
-} from "./broker/broker_options.ts";
+} from "./broker/options.ts";
 export {
   type AuditConfig,
   brokerOptionsFromConfig,
@@ -69,15 +73,15 @@ export {
   type ParsedConfig,
   type PoolConfig,
   type SessionsConfig,
-} from "./broker/config.ts";
+} from "./broker/config/config.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
   McpHttpServerConfig,
   McpServerCommon,
   McpServerConfig,
   McpStdioServerConfig,
-} from "./broker/mcp_config.ts";
-export type { ToolCall, ToolCallHook } from "./broker/run.ts";
+} from "./broker/upstream/config.ts";
+export type { ToolCall, ToolCallHook } from "./broker/run/run.ts";
 export type {
   Host,
   HostProcess,
@@ -86,14 +90,14 @@ export type {
   ProcessStatus,
   ServeOptions,
   SpawnOptions,
-} from "./broker/host.ts";
-export { denoHost } from "./broker/host_deno.ts";
+} from "./broker/host/host.ts";
+export { denoHost } from "./broker/host/deno.ts";
 export {
   DEFAULT_LIMITS,
   type Limits,
   RUNTIME_BASELINE_MB,
 } from "./broker/limits.ts";
-export type { PoolOptions, PoolStats } from "./broker/pool.ts";
+export type { PoolOptions, PoolStats } from "./broker/subprocess/pool.ts";
 export type {
   ExecuteError,
   ExecuteFailure,
@@ -103,33 +107,33 @@ export type {
   LogLevel,
   RunStats,
 } from "./broker/result.ts";
-export { MIN_DENO_VERSION } from "./broker/runtime_process.ts";
-export type { SearchToolsOptions, ToolMatch } from "./broker/search.ts";
+export { MIN_DENO_VERSION } from "./broker/subprocess/runtime_process.ts";
+export type { SearchToolsOptions, ToolMatch } from "./broker/types/search.ts";
 export {
   FileSessionStore,
   type FileSessionStoreOptions,
-} from "./broker/session_file_store.ts";
+} from "./broker/state/session_file_store.ts";
 export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
   type SessionLimits,
   type SessionStore,
-} from "./broker/session_store.ts";
+} from "./broker/state/session_store.ts";
 export {
   defineTool,
   type ToolContext,
   type ToolDefinition,
   type ToolSchema,
-} from "./broker/tool.ts";
-export type { JsonSchema, ToolInfo } from "./broker/tool_info.ts";
+} from "./broker/tools/tool.ts";
+export type { JsonSchema, ToolInfo } from "./broker/tools/info.ts";
 export type {
   StandardIssue,
   StandardResult,
   StandardSchemaProps,
   StandardSchemaV1,
-} from "./broker/standard_schema.ts";
+} from "./broker/tools/standard_schema.ts";
 export {
   createMcpServer,
   type McpServer,
   type McpServerOptions,
-} from "./broker/mcp_server.ts";
+} from "./broker/mcp/server.ts";

@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import ts from "typescript";
 import denoJson from "./deno.json" with { type: "json" };
-import { MIN_DENO_VERSION } from "./broker/runtime_process.ts";
+import { MIN_DENO_VERSION } from "./broker/subprocess/runtime_process.ts";
 
 /** A module of the package: an export (`"."`, `"./mcp"`) or a command. */
 export interface EntryPoint {
@@ -96,7 +96,7 @@ export const options: BuildOptions = {
   ],
   outDir: "npm",
   mappings: {
-    "broker/host_deno.ts": "broker/host_node.ts",
+    "broker/host/deno.ts": "broker/host/node.ts",
   },
   package: {
     // The name JSR has too, so imports read the same from Deno and Node.js.
@@ -110,7 +110,7 @@ export const options: BuildOptions = {
     devDependencies: { "@types/node": "^20.19.0" },
   },
   // Not `typescript`: the broker parses and strips types from guest code with
-  // it (`broker/transform.ts`), so it is a dependency like any other.
+  // it (`broker/code/transform.ts`), so it is a dependency like any other.
   // gpt-tokenizer ships: `execbox tokens` counts with it.
   devOnly: [],
   denoOnly: ["runtime/"],

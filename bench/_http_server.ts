@@ -10,7 +10,7 @@
  */
 
 import { createBroker } from "../mod.ts";
-import { createHttpApp } from "../broker/http.ts";
+import { createHttpApp } from "../broker/http/app.ts";
 
 const concurrency = Number(Deno.args[0] ?? "4");
 const broker = await createBroker({

@@ -6,7 +6,7 @@
  */
 
 import { sha256Hex } from "./sha256.ts";
-import type { AuditCall, AuditHook, AuditRecord } from "./audit.ts";
+import type { AuditCall, AuditHook, AuditRecord } from "./audit/record.ts";
 import { Admission } from "./admission.ts";
 
 import type {
@@ -14,29 +14,29 @@ import type {
   BrokerOptions,
   BrokerStatus,
   ExecuteOptions,
-} from "./broker_options.ts";
-import { namespaceDeclarations } from "./declarations.ts";
+} from "./options.ts";
+import { namespaceDeclarations } from "./types/declarations.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
-import { MCP_RESOURCE_INTERFACES } from "./mcp_resources.ts";
-import { sessionMethods } from "./session.ts";
+import { MCP_RESOURCE_INTERFACES } from "./upstream/resources.ts";
+import { sessionMethods } from "./state/session.ts";
 import {
   MemorySessionStore,
   type SessionLimits,
   type SessionStore,
-} from "./session_store.ts";
+} from "./state/session_store.ts";
 import { ToolSources } from "./tool_sources.ts";
-import { denoHost } from "./host_deno.ts";
+import { denoHost } from "./host/deno.ts";
 import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
-import { RuntimePool } from "./pool.ts";
+import { RuntimePool } from "./subprocess/pool.ts";
 import type { ExecuteResult } from "./result.ts";
-import { runInProcess, type ToolCallHook } from "./run.ts";
+import { runInProcess, type ToolCallHook } from "./run/run.ts";
 import {
   searchTools,
   type SearchToolsOptions,
   type ToolMatch,
-} from "./search.ts";
-import type { ToolInfo } from "./tool_info.ts";
-import { prepareCode } from "./transform.ts";
+} from "./types/search.ts";
+import type { ToolInfo } from "./tools/info.ts";
+import { prepareCode } from "./code/transform.ts";
 
 function _positiveInteger(
   value: number | undefined,

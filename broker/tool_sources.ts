@@ -6,11 +6,15 @@
  * @module
  */
 
-import type { BrokerOptions, UpstreamStatus } from "./broker_options.ts";
-import { Catalog, hostProviderTools, type ProviderSource } from "./catalog.ts";
-import type { Host } from "./host.ts";
-import { toolIdentifiers } from "./identifiers.ts";
-import { McpUpstream } from "./mcp_upstream.ts";
+import type { BrokerOptions, UpstreamStatus } from "./options.ts";
+import {
+  Catalog,
+  hostProviderTools,
+  type ProviderSource,
+} from "./tools/catalog.ts";
+import type { Host } from "./host/host.ts";
+import { toolIdentifiers } from "./tools/identifiers.ts";
+import { McpUpstream } from "./upstream/upstream.ts";
 import { headerSecrets } from "./redact.ts";
 
 /** The broker's providers and their current catalog. */

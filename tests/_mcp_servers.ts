@@ -77,7 +77,8 @@ export function filesystemServer(dir: string): McpStdioServerConfig {
 const _CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 const _SLOW_SERVER =
-  new URL("./broker/fixtures/slow_server.ts", import.meta.url).pathname;
+  new URL("./broker/upstream/fixtures/slow_server.ts", import.meta.url)
+    .pathname;
 
 /**
  * The fixture server (`slow`, `pid`, `sample`, `chatty`), leaving its marker

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "npm:yaml@^2";
-import { type ExecboxConfig, parseConfig } from "../../broker/config.ts";
+import { type ExecboxConfig, parseConfig } from "../../broker/config/config.ts";
 import { RUNTIME_BASELINE_MB } from "../../broker/limits.ts";
 import rootJson from "../../deno.json" with { type: "json" };
 import { fromFileUrl } from "../_paths.ts";

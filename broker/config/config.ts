@@ -1,0 +1,355 @@
+/**
+ * The `execbox.jsonc` file the CLI and the HTTP service read: upstream MCP
+ * servers (pasted from any MCP client's `mcpServers`), limits, the pool and
+ * the HTTP service, with `${VAR}` references to keep secrets out of the file.
+ *
+ * @module
+ */
+
+import { type ParseError, parseTree } from "jsonc-parser";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import process from "node:process";
+import { expandConfigEnv } from "./env.ts";
+import { configError, type ConfigProblem, syntaxProblem } from "./problem.ts";
+import { checkConfigSchema, serverType } from "./schema.ts";
+import { ExecboxError } from "../errors.ts";
+import type { Limits } from "../limits.ts";
+import type { AuditOptions, SessionOptions } from "../options.ts";
+import type { McpServerConfig } from "../upstream/config.ts";
+import { readTextFile } from "../host/deno.ts";
+import { FileSessionStore } from "../state/session_file_store.ts";
+
+/** The `http` section: how `execbox serve` listens and whom it admits. */
+export interface HttpConfig {
+  /** The interface to listen on, such as `"127.0.0.1"`. */
+  hostname?: string;
+  /** The TCP port, from 0 to 65535 (`0` picks a free one). */
+  port?: number;
+  /** A bearer token every request must carry. */
+  token?: string;
+  /** Bearer tokens by caller name, so callers can be told apart. */
+  tokens?: Record<string, string>;
+  /** The largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+  /** Origins (`"https://app.example"`) whose browser requests are allowed. */
+  allowedOrigins?: string[];
+  /** Values of the `Host` header that are accepted (against DNS rebinding). */
+  allowedHosts?: string[];
+}
+
+/** The `pool` section: the warm pool and admission of runs. */
+export interface PoolConfig {
+  /** Subprocesses kept warm (`BrokerOptions.pool.size`). */
+  size?: number;
+  /** Runs executing at once (`BrokerOptions.maxConcurrency`). */
+  maxConcurrency?: number;
+  /** Runs that may wait for a slot (`BrokerOptions.maxQueue`). */
+  maxQueue?: number;
+}
+
+/** The `sessions` section: where session state lives. */
+export interface SessionsConfig {
+  /** A directory for a file-backed store that survives a restart (else in memory). */
+  dir?: string;
+  /** Largest size of one session, in UTF-8 bytes of its JSON. */
+  maxBytes?: number;
+  /** How long a session lives after its last run, in milliseconds. */
+  ttlMs?: number;
+}
+
+/** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
+export interface AuditConfig {
+  /** A file to append to, or `"stderr"`; without it, no audit trail. */
+  file?: string;
+  /** Keep each run's code (else only its SHA-256). */
+  includeCode?: boolean;
+  /** Keep each call's arguments (else only their SHA-256). */
+  includeArgs?: boolean;
+}
+
+/** A parsed `execbox.jsonc`; absent sections are `{}`. */
+export interface ExecboxConfig {
+  /** Upstream MCP servers by name, without the disabled ones. */
+  mcpServers: Record<string, McpServerConfig>;
+  /** Limits for every run. */
+  limits: Partial<Limits>;
+  /** The warm pool and admission of runs. */
+  pool: PoolConfig;
+  /** The HTTP service. */
+  http: HttpConfig;
+  /** Session state. */
+  sessions: SessionsConfig;
+  /** The audit trail. */
+  audit: AuditConfig;
+}
+
+/** What {@linkcode parseConfig} returns. */
+export interface ParsedConfig {
+  /** The validated configuration, with `${VAR}` references expanded. */
+  config: ExecboxConfig;
+  /**
+   * Values that must not appear in errors or logs: every non-empty value
+   * taken from the environment, and the HTTP tokens.
+   */
+  secrets: string[];
+}
+
+/** What {@linkcode loadConfig} returns. */
+export interface LoadedConfig extends ParsedConfig {
+  /** The absolute path of the file read. */
+  path: string;
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * The file to read (`--config`); relative to `cwd`. A missing file is an
+   * error.
+   * @default {`EXECBOX_CONFIG` from `env`, else `execbox.jsonc` in `cwd` when present}
+   */
+  path?: string;
+  /**
+   * Variables for `${VAR}` references and `EXECBOX_CONFIG`.
+   * @default {the process's environment}
+   */
+  env?: Record<string, string | undefined>;
+  /**
+   * The directory a relative `path` and the default file are found in.
+   * @default {the process's working directory}
+   */
+  cwd?: string;
+}
+
+/** The part of `BrokerOptions` a configuration sets; see {@linkcode brokerOptionsFromConfig}. */
+export interface ConfigBrokerOptions {
+  /** Upstream MCP servers by name. */
+  mcpServers?: Record<string, McpServerConfig>;
+  /** Limits for every run. */
+  limits?: Partial<Limits>;
+  /** The warm pool. */
+  pool?: { size: number };
+  /** Runs executing at once. */
+  maxConcurrency?: number;
+  /** Runs that may wait for a slot. */
+  maxQueue?: number;
+  /** Session state. */
+  sessions?: SessionOptions;
+  /** What audit records hold (the sink is the caller's: see `audit.file`). */
+  audit?: AuditOptions;
+}
+
+/**
+ * Parses and validates the text of an `execbox.jsonc` (JSON with comments
+ * and trailing commas), expanding `${VAR}` and `${VAR:-default}` in string
+ * values from `env` (`$${` writes a literal `${`). Disabled servers are
+ * dropped (their variables need not be set); a relative `cwd` of a stdio
+ * server is joined to the directory of `file`.
+ *
+ * @param text The file's text.
+ * @param file The file's path, for error messages and relative `cwd`s.
+ * @param env Variables for `${VAR}` references.
+ * @returns The configuration and the secrets to redact.
+ * @throws {ExecboxError} `config_invalid` naming the key path, line and
+ * column of the first problem in the file.
+ *
+ * @example Parse a pasted Claude Desktop configuration
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ *
+ * const { config, secrets } = parseConfig(
+ *   `{
+ *     // GitHub's token comes from the environment
+ *     "mcpServers": {
+ *       "github": {
+ *         "command": "npx",
+ *         "args": ["-y", "@modelcontextprotocol/server-github"],
+ *         "env": { "GITHUB_TOKEN": "\${GITHUB_TOKEN}" },
+ *       },
+ *     },
+ *   }`,
+ *   "execbox.jsonc",
+ *   { GITHUB_TOKEN: "ghp_example" },
+ * );
+ * assert.equal(config.mcpServers.github?.type, "stdio");
+ * assert.deepEqual(secrets, ["ghp_example"]);
+ * ```
+ */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined>,
+): ParsedConfig {
+  return _parse(text, file, dirname(file), env);
+}
+
+function _parse(
+  text: string,
+  file: string,
+  baseDir: string,
+  env: Record<string, string | undefined>,
+): ParsedConfig {
+  // Editors do not count a byte-order mark as a column.
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
+  const fail = (problem: ConfigProblem): never => {
+    throw configError(file, text, problem);
+  };
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true });
+  const syntax = errors[0];
+  if (syntax !== undefined) fail(syntaxProblem(syntax));
+  if (root === undefined) return fail({ offset: 0, message: "empty file" });
+
+  const { value, problems, secrets } = expandConfigEnv(root, env);
+  const { data, problems: invalid } = checkConfigSchema(root, value);
+  problems.push(...invalid);
+  // Report the problem a reader meets first; sort is stable, so a missing
+  // variable wins over the check its empty stand-in then fails.
+  const first =
+    problems.sort((a, b) => (a.order ?? a.offset) - (b.order ?? b.offset))[0];
+  if (first !== undefined || data === undefined) {
+    return fail(first ?? { offset: 0, message: "invalid configuration" });
+  }
+
+  const mcpServers: Record<string, McpServerConfig> = {};
+  for (const [name, raw] of Object.entries(data.mcpServers ?? {})) {
+    if (raw.disabled === true) continue;
+    const server = { type: serverType(raw), ...raw };
+    if (server.cwd !== undefined && !isAbsolute(server.cwd)) {
+      server.cwd = join(baseDir, server.cwd);
+    }
+    // The schema's refinement guarantees the command or url its type needs.
+    mcpServers[name] = server as McpServerConfig;
+  }
+  const http = (data.http ?? {}) as HttpConfig;
+  for (const token of [http.token, ...Object.values(http.tokens ?? {})]) {
+    if (token !== undefined) secrets.add(token);
+  }
+  // JSON has no `undefined`, so zod's `?: T | undefined` holds no undefined.
+  const config: ExecboxConfig = {
+    mcpServers,
+    limits: (data.limits ?? {}) as Partial<Limits>,
+    pool: (data.pool ?? {}) as PoolConfig,
+    http,
+    sessions: _resolved(
+      (data.sessions ?? {}) as SessionsConfig,
+      "dir",
+      baseDir,
+    ),
+    audit: data.audit?.file === "stderr"
+      ? (data.audit ?? {}) as AuditConfig
+      : _resolved((data.audit ?? {}) as AuditConfig, "file", baseDir),
+  };
+  return { config, secrets: [...secrets] };
+}
+
+// Resolves a relative path field against the configuration file's directory.
+function _resolved<T extends object, K extends keyof T & string>(
+  section: T,
+  key: K,
+  baseDir: string,
+): T {
+  const value = section[key];
+  return typeof value === "string" && !isAbsolute(value)
+    ? { ...section, [key]: join(baseDir, value) }
+    : section;
+}
+
+/**
+ * Finds, reads and parses the configuration file: `options.path`, else the
+ * file named by `EXECBOX_CONFIG`, else `execbox.jsonc` in `cwd` when it
+ * exists.
+ *
+ * @param options Where to look, and the environment.
+ * @returns The configuration, or `undefined` when no file was named and
+ * there is no `execbox.jsonc`.
+ * @throws {ExecboxError} `config_not_found` when a named file is missing;
+ * `config_invalid` as {@linkcode parseConfig} does.
+ *
+ * @example Load the configuration of the current directory
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ *
+ * const loaded = await loadConfig();
+ * const servers = Object.keys(loaded?.config.mcpServers ?? {});
+ * console.log(`${servers.length} upstream servers`);
+ * ```
+ */
+export async function loadConfig(
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig | undefined> {
+  const env = options.env ?? { ...process.env };
+  const cwd = options.cwd ?? process.cwd();
+  // An empty EXECBOX_CONFIG counts as unset, as an empty shell export does.
+  const fromEnv = env.EXECBOX_CONFIG || undefined;
+  const file = options.path ?? fromEnv ?? "execbox.jsonc";
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (error) {
+    if ((error as { code?: unknown })?.code !== "ENOENT") throw error;
+    if (options.path === undefined && fromEnv === undefined) return undefined;
+    const source = options.path === undefined ? " (from EXECBOX_CONFIG)" : "";
+    throw new ExecboxError(
+      "config_not_found",
+      `Cannot read config "${file}"${source}: no such file`,
+      { cause: error },
+    );
+  }
+  return { path, ..._parse(text, file, dirname(path), env) };
+}
+
+/**
+ * The options a configuration sets for `createBroker`, with only the keys
+ * the file sets.
+ *
+ * @param config A parsed configuration.
+ * @returns Options to spread into `createBroker`'s.
+ *
+ * @example Start a broker from a configuration
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { brokerOptionsFromConfig, parseConfig } from "./config.ts";
+ *
+ * const { config } = parseConfig(
+ *   `{ "pool": { "size": 1, "maxQueue": 8 }, "limits": { "timeoutMs": 2000 } }`,
+ *   "execbox.jsonc",
+ *   {},
+ * );
+ * assert.deepEqual(brokerOptionsFromConfig(config), {
+ *   limits: { timeoutMs: 2000 },
+ *   pool: { size: 1 },
+ *   maxQueue: 8,
+ * });
+ * ```
+ */
+export function brokerOptionsFromConfig(
+  config: ExecboxConfig,
+): ConfigBrokerOptions {
+  const options: ConfigBrokerOptions = {};
+  if (Object.keys(config.mcpServers).length > 0) {
+    options.mcpServers = config.mcpServers;
+  }
+  if (Object.keys(config.limits).length > 0) options.limits = config.limits;
+  const { size, maxConcurrency, maxQueue } = config.pool;
+  if (size !== undefined) options.pool = { size };
+  if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency;
+  if (maxQueue !== undefined) options.maxQueue = maxQueue;
+  const { dir, maxBytes, ttlMs } = config.sessions;
+  if (dir !== undefined || maxBytes !== undefined || ttlMs !== undefined) {
+    options.sessions = {
+      ...(dir === undefined ? {} : { store: new FileSessionStore({ dir }) }),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
+  }
+  const { includeCode, includeArgs } = config.audit;
+  if (includeCode !== undefined || includeArgs !== undefined) {
+    options.audit = {
+      ...(includeCode === undefined ? {} : { includeCode }),
+      ...(includeArgs === undefined ? {} : { includeArgs }),
+    };
+  }
+  return options;
+}

@@ -1,0 +1,351 @@
+/**
+ * execbox as an HTTP service: a Hono app with a JSON API (`POST /v1/execute`,
+ * `GET /v1/tools`, `GET /v1/types`), the MCP Streamable HTTP endpoint
+ * (`/mcp`), probes (`/healthz`, `/readyz`) and Prometheus metrics
+ * (`/metrics`). Mount it in your own Hono server or serve it on its own.
+ *
+ * Every error is a JSON body `{ "error": { "code", "message" } }`:
+ *
+ * | Status | `code` | When |
+ * | ------ | ------ | ---- |
+ * | 400 | `invalid_json`, `invalid_body`, `invalid_limits`, `invalid_query` | Malformed JSON, a wrong shape, a limit above the server's |
+ * | 401 | `unauthorized` | A token is configured and the request has none, or a wrong one |
+ * | 403 | `forbidden_origin`, `forbidden_host` | `Origin` or `Host` not allowed (DNS rebinding) |
+ * | 404 | `not_found` | No such endpoint |
+ * | 405 | `method_not_allowed` | Known endpoint, other method (with `Allow`) |
+ * | 413 | `payload_too_large` | Body over `maxBodyBytes` |
+ * | 415 | `unsupported_media_type` | `POST /v1/execute` without `application/json` |
+ * | 503 | `queue_full`, `broker_closed`, `not_ready` | Run queue full (with `Retry-After`), broker closed, `/readyz` not ready |
+ *
+ * A run that fails is not an HTTP error: `POST /v1/execute` answers 200 with
+ * the `ExecuteResult`, whose `ok` is `false`.
+ *
+ * @module
+ */
+
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Broker } from "../broker.ts";
+import { ExecboxError } from "../errors.ts";
+import { BearerTokens, checkAccess, originPolicy } from "./auth.ts";
+import { accessLine, requestPath } from "./log.ts";
+import { CLIENT_CLOSED_STATUS, handleMcpRequest } from "./mcp.ts";
+import {
+  HttpMetrics,
+  isQueueFull,
+  PROMETHEUS_CONTENT_TYPE,
+  runOutcome,
+} from "./metrics.ts";
+import {
+  isJsonContentType,
+  parseExecuteBody,
+  parseToolsQuery,
+} from "./request.ts";
+import { createMcpServer, type McpServerOptions } from "../mcp/server.ts";
+import type { ExecuteResult } from "../result.ts";
+
+export { assertSafeBinding } from "./auth.ts";
+
+/** Options of {@linkcode createHttpApp}. */
+export interface HttpAppOptions {
+  /**
+   * A bearer token every request but `/healthz` and `/readyz` must carry
+   * (`Authorization: Bearer <token>`); its caller is named `"default"`.
+   * @default {undefined (no token: anyone who reaches the app may call it)}
+   */
+  token?: string;
+  /**
+   * Bearer tokens by caller name, so callers can be told apart; the name is
+   * set on the context as `caller` and written to the access log. May be
+   * combined with `token`.
+   * @default {{}}
+   */
+  tokens?: Record<string, string>;
+  /**
+   * The largest request body accepted, in bytes, by `Content-Length` and
+   * while reading a body sent without one.
+   * @default {1114112 (1 MiB of code plus 64 KiB for JSON escapes and limits)}
+   */
+  maxBodyBytes?: number;
+  /**
+   * `Host` header values accepted (against DNS rebinding). An entry without
+   * a port matches any port.
+   * @default {["localhost", "127.0.0.1", "[::1]"] without a token; any host with one}
+   */
+  allowedHosts?: string[];
+  /**
+   * `Origin` header values accepted, such as `"https://app.example"`. A
+   * request without `Origin` (anything but a browser) is always accepted.
+   * @default {[] (browsers are refused)}
+   */
+  allowedOrigins?: string[];
+  /**
+   * Receives one access-log line per request: time, method, path, status,
+   * duration, caller and, for a run, its outcome. Never the code, a body or a
+   * token.
+   * @default {undefined (no log)}
+   */
+  log?: (line: string) => void;
+  /**
+   * Options of the MCP server each `/mcp` request gets.
+   * @default {{}}
+   */
+  mcp?: McpServerOptions;
+}
+
+/** What the app sets on the Hono context, for handlers mounted after it. */
+export interface HttpAppVariables {
+  /**
+   * The name of the caller's token (`"default"` for `token`), or
+   * `"anonymous"` when no token is configured.
+   */
+  caller: string;
+}
+
+/** The Hono environment of the app {@linkcode createHttpApp} returns. */
+export interface HttpAppEnv {
+  /** Values on the context. */
+  Variables: HttpAppVariables;
+}
+
+/**
+ * The Hono app {@linkcode createHttpApp} returns (`Hono` from `hono`), with
+ * {@linkcode HttpAppVariables} on its context.
+ */
+export type HttpApp = Hono<HttpAppEnv>;
+
+/** Default of {@linkcode HttpAppOptions.maxBodyBytes}. */
+const _MAX_BODY_BYTES = 1_048_576 + 65_536;
+
+/**
+ * Creates the HTTP app of a broker. Each `/mcp` request gets its own MCP
+ * server (stateless, JSON responses), closed once it is answered. A client
+ * that disconnects cancels its run.
+ *
+ * @param broker The broker whose runs and tools the app serves.
+ * @param options Tokens, body size, allowed hosts and origins, the access
+ * log and MCP server options.
+ * @returns A Hono app, to serve (`Deno.serve(app.fetch)`) or mount
+ * (`app.route("/execbox", createHttpApp(broker))`).
+ * @throws {TypeError} On an empty or repeated token.
+ * @throws {RangeError} When `maxBodyBytes` is not a positive whole number, or
+ * as {@linkcode createMcpServer} throws for `mcp`.
+ *
+ * @example Mount execbox in a Hono server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { createBroker } from "../../mod.ts";
+ * import { createHttpApp } from "./app.ts";
+ *
+ * await using broker = await createBroker({ pool: { size: 1 } });
+ * const app = new Hono();
+ * app.route("/execbox", createHttpApp(broker, { token: "s3cret" }));
+ *
+ * const response = await app.request("/execbox/v1/execute", {
+ *   method: "POST",
+ *   headers: {
+ *     authorization: "Bearer s3cret",
+ *     "content-type": "application/json",
+ *   },
+ *   body: JSON.stringify({ code: "1 + 1" }),
+ * });
+ * assert.equal(response.status, 200);
+ * assert.deepEqual((await response.json()).result, 2);
+ * ```
+ */
+export function createHttpApp(
+  broker: Broker,
+  options: HttpAppOptions = {},
+): HttpApp {
+  const maxBodyBytes = options.maxBodyBytes ?? _MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    throw new RangeError(
+      `maxBodyBytes must be a whole number of at least 1, got ${
+        String(maxBodyBytes)
+      }`,
+    );
+  }
+  const tokens = new BearerTokens(options.token, options.tokens);
+  const policy = originPolicy(options, tokens.enabled);
+  // Checks the MCP options now rather than on the first request.
+  createMcpServer(broker, options.mcp);
+  const metrics = new HttpMetrics();
+  const outcomes = new WeakMap<Context, string>();
+  const recordRun = (c: Context, run: ExecuteResult) => {
+    metrics.record(run);
+    outcomes.set(c, runOutcome(run));
+  };
+
+  const app = new Hono<HttpAppEnv>();
+  const log = options.log;
+  app.use("*", async (c, next) => {
+    const startedAt = performance.now();
+    if (!tokens.enabled) c.set("caller", "anonymous");
+    await next();
+    log?.(accessLine({
+      method: c.req.method,
+      url: c.req.url,
+      status: c.res.status,
+      durationMs: performance.now() - startedAt,
+      caller: c.var.caller,
+      outcome: outcomes.get(c),
+    }));
+  });
+
+  const guard: MiddlewareHandler<HttpAppEnv> = async (c, next) => {
+    const access = await checkAccess(c.req.raw, tokens, policy);
+    if ("status" in access) {
+      return _error(access.status, access.code, access.message, access.headers);
+    }
+    if (access.caller !== undefined) c.set("caller", access.caller);
+    await next();
+  };
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () =>
+      _error(
+        413,
+        "payload_too_large",
+        `The request body is larger than ${maxBodyBytes} bytes`,
+      ),
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/readyz", (c) => {
+    const { pool, upstreams } = broker.status();
+    const down = upstreams.filter((u) => !u.optional && !u.connected);
+    if (down.length > 0) {
+      return _error(
+        503,
+        "not_ready",
+        `Upstream MCP servers not connected: ${
+          down.map((u) => u.name).join(", ")
+        }`,
+      );
+    }
+    return pool.size === 0 || pool.idle + pool.starting > 0
+      ? c.json({ ok: true })
+      : _error(
+        503,
+        "not_ready",
+        "No runtime subprocess is warm or starting",
+      );
+  });
+
+  app.post(
+    "/v1/execute",
+    guard,
+    async (c, next) => {
+      const type = c.req.header("content-type");
+      if (!isJsonContentType(type)) {
+        return _error(
+          415,
+          "unsupported_media_type",
+          `The request body must be application/json, got ${
+            type === undefined ? "no Content-Type" : JSON.stringify(type)
+          }`,
+        );
+      }
+      await next();
+    },
+    limitBody,
+    async (c) => {
+      const parsed = parseExecuteBody(await c.req.text(), broker.limits);
+      if ("error" in parsed) return _error(400, parsed.error, parsed.message);
+      const signal = c.req.raw.signal;
+      let run: ExecuteResult;
+      try {
+        run = await broker.execute(parsed.code, {
+          signal,
+          limits: parsed.limits,
+          caller: c.get("caller"),
+          ...(parsed.session === undefined ? {} : { session: parsed.session }),
+        });
+      } catch (error) {
+        if (error instanceof ExecboxError && error.code === "broker_closed") {
+          return _error(503, "broker_closed", error.message);
+        }
+        throw error;
+      }
+      recordRun(c, run);
+      if (signal.aborted) {
+        return new Response(null, { status: CLIENT_CLOSED_STATUS });
+      }
+      if (!run.ok && isQueueFull(run)) {
+        return _error(503, "queue_full", run.error.message, {
+          "Retry-After": "1",
+        });
+      }
+      return c.json(run);
+    },
+  );
+
+  app.get("/v1/tools", guard, (c) => {
+    const parsed = parseToolsQuery(c.req.query());
+    if ("error" in parsed) return _error(400, parsed.error, parsed.message);
+    return c.json(broker.searchTools(parsed.words, parsed.options));
+  });
+  app.get("/v1/types", guard, (c) => c.text(broker.types()));
+  app.get(
+    "/metrics",
+    guard,
+    (c) =>
+      c.body(metrics.render(broker.status()), 200, {
+        "Content-Type": PROMETHEUS_CONTENT_TYPE,
+      }),
+  );
+
+  app.post(
+    "/mcp",
+    guard,
+    limitBody,
+    (c) =>
+      handleMcpRequest(broker, c.req.raw, {
+        mcp: { ...options.mcp, caller: c.get("caller") },
+        maxBodyBytes,
+        onRun: (run) => recordRun(c, run),
+      }),
+  );
+
+  for (
+    const [path, allow] of [
+      ["/healthz", "GET, HEAD"],
+      ["/readyz", "GET, HEAD"],
+      ["/v1/execute", "POST"],
+      ["/v1/tools", "GET, HEAD"],
+      ["/v1/types", "GET, HEAD"],
+      ["/metrics", "GET, HEAD"],
+      // Stateless: no session to resume with GET or to end with DELETE.
+      ["/mcp", "POST"],
+    ] as const
+  ) {
+    app.all(path, (c) =>
+      _error(
+        405,
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${path}; use ${allow}`,
+        { Allow: allow },
+      ));
+  }
+  // A route rather than only notFound(), so the JSON 404 survives mounting.
+  app.all("*", (c) => _notFound(c));
+  app.notFound((c) => _notFound(c));
+  app.onError(() =>
+    _error(500, "internal_error", "The server failed to answer the request")
+  );
+  return app;
+}
+
+function _error(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+function _notFound(c: Context): Response {
+  return _error(404, "not_found", `No endpoint at ${requestPath(c.req.url)}`);
+}

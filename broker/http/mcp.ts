@@ -1,0 +1,107 @@
+/**
+ * The `/mcp` endpoint of the HTTP app: MCP Streamable HTTP, stateless, one
+ * MCP server per request.
+ *
+ * @module
+ */
+
+// The SDK's ".js" subpaths have no types under Deno (typescript-sdk#2701).
+// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Broker } from "../broker.ts";
+import { createMcpServer, type McpServerOptions } from "../mcp/server.ts";
+import type { ExecuteResult } from "../result.ts";
+
+/** Status of a response nobody will read, as the client went away (nginx's). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+/** What {@linkcode handleMcpRequest} needs besides the request. */
+export interface McpRequestOptions {
+  /** Options of the request's MCP server. */
+  mcp: McpServerOptions | undefined;
+  /** The largest body the transport reads. */
+  maxBodyBytes: number;
+  /** Called with every run the request's `execute` calls finish. */
+  onRun: (run: ExecuteResult) => void;
+}
+
+/**
+ * Answers one MCP request with a new server and transport (JSON responses,
+ * no sessions), and closes both once it is answered. A client that
+ * disconnects closes the server, which aborts its calls and so cancels
+ * their runs.
+ *
+ * @param broker The broker the server offers.
+ * @param request The HTTP request (`POST` with JSON-RPC messages).
+ * @param options Server options, body size and the run observer.
+ * @returns The transport's response, or an empty
+ * {@linkcode CLIENT_CLOSED_STATUS} one after a disconnect.
+ */
+export async function handleMcpRequest(
+  broker: Broker,
+  request: Request,
+  options: McpRequestOptions,
+): Promise<Response> {
+  const runs = new Set<Promise<unknown>>();
+  const server = createMcpServer(
+    _observedBroker(broker, options.onRun, runs),
+    options.mcp,
+  );
+  // No sessionIdGenerator: stateless, so any instance can answer any call.
+  // Host and Origin are checked before this, for every endpoint alike, so
+  // the transport's own (deprecated) DNS-rebinding option stays off.
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    enableJsonResponse: true,
+    maxRequestBodySize: options.maxBodyBytes,
+  });
+  // Once the server is closed the transport never answers the request, so
+  // the disconnect ends the wait itself, after the cancelled runs have ended.
+  // (Not Promise.withResolvers: the npm build runs on Node 20.)
+  let resolveDisconnected!: (response: Response) => void;
+  const disconnected = new Promise<Response>((resolve) => {
+    resolveDisconnected = resolve;
+  });
+  const onAbort = () => {
+    void server.close();
+    void Promise.allSettled(runs).then(() =>
+      resolveDisconnected(new Response(null, { status: CLIENT_CLOSED_STATUS }))
+    );
+  };
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await server.connect(transport);
+    if (request.signal.aborted) onAbort();
+    return await Promise.race([transport.handleRequest(request), disconnected]);
+  } finally {
+    request.signal.removeEventListener("abort", onAbort);
+    await server.close();
+  }
+}
+
+/**
+ * The broker as the MCP server sees it, with every run reported and held in
+ * `runs` until reported. A proxy because `Broker` keeps its state in private
+ * fields: each method runs on the real broker.
+ */
+function _observedBroker(
+  broker: Broker,
+  onRun: (run: ExecuteResult) => void,
+  runs: Set<Promise<unknown>>,
+): Broker {
+  const execute: Broker["execute"] = (code, options) => {
+    const run = broker.execute(code, options).then((result) => {
+      onRun(result);
+      return result;
+    });
+    runs.add(run);
+    run.finally(() => runs.delete(run)).catch(() => {});
+    return run;
+  };
+  return new Proxy(broker, {
+    get(target, key) {
+      if (key === "execute") return execute;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

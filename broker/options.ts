@@ -1,0 +1,177 @@
+/**
+ * The options and status types of the broker: what `createBroker`,
+ * `Broker.execute` and `Broker.status` take and give.
+ *
+ * @module
+ */
+
+import type { AuditHook } from "./audit/record.ts";
+import type { Host } from "./host/host.ts";
+import type { Limits } from "./limits.ts";
+import type { McpServerConfig } from "./upstream/config.ts";
+import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
+import type { ToolCallHook } from "./run/run.ts";
+import type { SessionStore } from "./state/session_store.ts";
+import type { ToolDefinition } from "./tools/tool.ts";
+
+/** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
+export type Providers = Record<
+  string,
+  // deno-lint-ignore no-explicit-any
+  Record<string, ToolDefinition<any, any>>
+>;
+
+/** How sessions (`execute(code, { session })`) are kept. */
+export interface SessionOptions {
+  /**
+   * Where sessions live; use {@linkcode FileSessionStore} to survive a
+   * restart, or a shared store for several replicas.
+   * @default {a MemorySessionStore}
+   */
+  store?: SessionStore;
+  /**
+   * Largest size of one session, in UTF-8 bytes of its JSON.
+   * @default {1048576}
+   */
+  maxBytes?: number;
+  /**
+   * How long a session lives after the last run that used it, in milliseconds.
+   * @default {3600000}
+   */
+  ttlMs?: number;
+}
+
+/** What an audit record holds beyond hashes. */
+export interface AuditOptions {
+  /**
+   * Keep each run's code in its record (else only its SHA-256).
+   * @default {false}
+   */
+  includeCode?: boolean;
+  /**
+   * Keep each call's arguments (else only their SHA-256).
+   * @default {false}
+   */
+  includeArgs?: boolean;
+}
+
+/** Options of {@linkcode createBroker}. */
+export interface BrokerOptions {
+  /** Session state for runs that ask for a session. */
+  sessions?: SessionOptions;
+  /**
+   * Receives one audit record per run, whatever its outcome (timeouts,
+   * cancellations and crashes included), after the caller has its result.
+   */
+  onRun?: AuditHook;
+  /** What audit records hold. */
+  audit?: AuditOptions;
+  /**
+   * Host tools by namespace; each namespace becomes one guest global.
+   * @default {{}}
+   */
+  providers?: Providers;
+  /**
+   * Upstream MCP servers by name, in the shape MCP client configurations use
+   * (`{ command, args, env }` or `{ url, headers }`). Each becomes one guest
+   * namespace named by its key, sanitised like a tool name (`my-server` is
+   * `my_server`).
+   * @default {{}}
+   */
+  mcpServers?: Record<string, McpServerConfig>;
+  /**
+   * Sees every tool call (host and MCP) before it runs; returning
+   * `{ deny: reason }` (or throwing) refuses it, and the guest gets a catchable
+   * `tool_error` with the reason.
+   */
+  onToolCall?: ToolCallHook;
+  /**
+   * Values never to show in errors, logs or results (header values of MCP
+   * servers are added automatically; the CLI adds every expanded `${VAR}`).
+   * @default {[]}
+   */
+  secrets?: string[];
+  /**
+   * Limits for every run; `execute` may override them per run.
+   * @default {DEFAULT_LIMITS}
+   */
+  limits?: Partial<Limits>;
+  /**
+   * The warm pool of subprocesses.
+   * @default {{ size: 2 }}
+   */
+  pool?: PoolOptions;
+  /**
+   * Runs executing at once; more wait in the queue.
+   * @default {4}
+   */
+  maxConcurrency?: number;
+  /**
+   * Runs that may wait for a slot; beyond it `execute` fails at once with
+   * `limit_exceeded`.
+   * @default {64}
+   */
+  maxQueue?: number;
+  /**
+   * The Deno binary that runs guest code.
+   * @default {the host's default: on Deno the running binary, on Node the `deno` npm package's native binary or `$EXECBOX_DENO`}
+   */
+  denoPath?: string;
+  /**
+   * How long a subprocess may take to start, in milliseconds.
+   * @default {10000}
+   */
+  startTimeoutMs?: number;
+  /**
+   * The operating-system seam (spawning, memory readings, temporary
+   * directories); replace it to run on another platform or to observe spawns.
+   * @default {denoHost}
+   */
+  host?: Host;
+}
+
+/** Options of {@linkcode Broker.execute}. */
+export interface ExecuteOptions {
+  /** Aborting it ends the run with `cancelled` and aborts its host tool calls. */
+  signal?: AbortSignal;
+  /**
+   * Gives the guest a `state` namespace (`get`, `set`, `delete`, `keys`)
+   * kept between runs with the same session and caller. Without it, `state`
+   * does not exist.
+   */
+  session?: string;
+  /**
+   * Who asks, for the audit record and to scope sessions (the HTTP service
+   * passes the token's name).
+   * @default {"library"}
+   */
+  caller?: string;
+  /** Limits for this run, over the broker's. */
+  limits?: Partial<Limits>;
+}
+
+/** What the broker is doing now. */
+export interface BrokerStatus {
+  /** Runs executing. */
+  running: number;
+  /** Runs waiting for a slot. */
+  queued: number;
+  /** The warm pool's counters, and the size it keeps. */
+  pool: PoolStats & { size: number };
+  /** Each upstream MCP server, in configuration order. */
+  upstreams: UpstreamStatus[];
+}
+
+/** How an upstream MCP server is doing. */
+export interface UpstreamStatus {
+  /** Its key in `mcpServers`. */
+  name: string;
+  /** Its guest namespace. */
+  namespace: string;
+  /** Whether it is connected now. */
+  connected: boolean;
+  /** Whether the broker may run without it (`optional: true`). */
+  optional: boolean;
+  /** How many of its tools the guest sees. */
+  tools: number;
+}

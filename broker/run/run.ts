@@ -1,0 +1,446 @@
+/**
+ * One run in one runtime subprocess, with every limit enforced on the broker's
+ * side: time, resident memory, tool calls, log and result bytes, cancellation.
+ * What the subprocess sends is checked; what it claims about limits is never
+ * believed.
+ *
+ * @module
+ */
+
+import { sha256Hex } from "../sha256.ts";
+import type { AuditCall } from "../audit/record.ts";
+import type {
+  Catalog,
+  ProviderMethod,
+  ProviderTool,
+} from "../tools/catalog.ts";
+import { encodeToolResult } from "../tools/catalog.ts";
+import { type ErrorCode, ExecboxError } from "../errors.ts";
+import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
+import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
+import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
+import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
+import { MAX_JSON_DEPTH } from "../../runtime/protocol.ts";
+
+/** How often the subprocess's resident memory is read, in milliseconds. */
+export const MEMORY_SAMPLE_MS = 5;
+
+const _MIB = 1024 * 1024;
+const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
+  "timeout",
+  "memory_limit",
+  "cancelled",
+  "limit_exceeded",
+  "internal_error",
+]);
+const _MAX_MESSAGE_CHARS = 4096;
+const _MIN_PAYLOAD_BYTES = 65_536;
+
+/** A tool call as {@linkcode ToolCallHook} sees it. */
+export interface ToolCall {
+  /** The guest namespace, such as `"github"`. */
+  namespace: string;
+  /** The guest identifier, such as `"create_issue"`. */
+  tool: string;
+  /** The provider's name for the tool, such as `"create-issue"`. */
+  originalName: string;
+  /** The argument the guest passed (JSON). */
+  args: unknown;
+}
+
+/** Sees a tool call before it runs; `{ deny: reason }` refuses it. */
+export type ToolCallHook = (
+  call: ToolCall,
+) => void | { deny: string } | Promise<void | { deny: string }>;
+
+/** What {@linkcode runInProcess} needs. */
+export interface RunOptions {
+  /** A ready subprocess; it serves only this run. */
+  process: RuntimeProcess;
+  /** Whether it was started for this run. */
+  cold: boolean;
+  /** Prepared JavaScript from `prepareCode`. */
+  js: string;
+  /** The guest namespace for this run. */
+  catalog: Catalog;
+  /** The broker's hook on every tool call. */
+  onToolCall: ToolCallHook | undefined;
+  /** Limits of this run. */
+  limits: Limits;
+  /** The caller's signal. */
+  signal: AbortSignal | undefined;
+  /** `performance.now()` when `execute` was called. */
+  startedAt: number;
+  /** The `state` methods of the run's session, when it has one. */
+  state?: readonly ProviderMethod[];
+  /** Receives one entry per call, for the audit record. */
+  audit?: AuditCall[];
+  /** Keep each call's arguments in `audit` (else only their hash). */
+  auditArgs?: boolean;
+}
+
+/** Console output with a byte cap and a visible marker where it was cut. */
+class _Logs {
+  readonly entries: LogEntry[] = [];
+  #bytes = 0;
+  #truncated = false;
+  readonly #max: number;
+  readonly #encoder = new TextEncoder();
+
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+
+  add(level: LogLevel, message: string): void {
+    if (this.#truncated) return;
+    const bytes = this.#encoder.encode(message);
+    if (this.#bytes + bytes.length <= this.#max) {
+      this.#bytes += bytes.length;
+      this.entries.push({ level, message });
+      return;
+    }
+    const room = this.#max - this.#bytes;
+    if (room > 0) {
+      // Cut on a character boundary: drop a partial UTF-8 sequence.
+      const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(
+        /\uFFFD$/,
+        "",
+      );
+      this.entries.push({ level, message: head });
+    }
+    this.#truncated = true;
+    this.entries.push({
+      level: "warn",
+      message: `[execbox] log output truncated: more than ${this.#max} bytes`,
+    });
+  }
+}
+
+// Depth of JSON text without parsing it, so a hostile frame cannot make the
+// broker build a deeply nested value.
+function _exceedsDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/** Parses JSON text from the subprocess: "" is `undefined`; bad JSON throws. */
+function _parsePayload(text: string): unknown {
+  if (text === "") return undefined;
+  if (_exceedsDepth(text, MAX_JSON_DEPTH + 1)) {
+    throw new Error(`value nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return JSON.parse(text);
+}
+
+function _guestMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.slice(0, _MAX_MESSAGE_CHARS);
+}
+
+/**
+ * Runs prepared code in a ready subprocess and resolves with the outcome. A
+ * subprocess the broker stops (timeout, memory, cancel, limit) is killed at
+ * once; the caller disposes of it in every case.
+ *
+ * @param options The run.
+ * @returns The outcome; never rejects.
+ */
+export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
+  const { process, limits, catalog, signal } = options;
+  const decoder = new TextDecoder();
+  const logs = new _Logs(limits.maxLogBytes);
+  const tools = new AbortController();
+  const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
+  let toolCalls = 0;
+  let peak = 0;
+  let settled = false;
+  const running = new Map<AuditCall, number>();
+
+  return new Promise((resolve) => {
+    function finish(outcome: { result: unknown } | ExecuteError): void {
+      if (settled) return;
+      settled = true;
+      for (const [entry, started] of running) {
+        entry.durationMs = performance.now() - started;
+        entry.outcome = "cancelled";
+      }
+      running.clear();
+      // A run the broker stops is killed now; one that ended by itself is
+      // killed by the pool right after the caller has its result (a kill
+      // costs the broker's core ~1 ms while the kernel tears the process down).
+      if ("code" in outcome && _BROKER_CODES.has(outcome.code)) {
+        process.dispose();
+      }
+      clearTimeout(timer);
+      clearInterval(watch);
+      signal?.removeEventListener("abort", onAbort);
+      tools.abort();
+      const stats = {
+        durationMs: performance.now() - options.startedAt,
+        toolCalls,
+        coldStart: options.cold,
+        peakMemoryBytes: peak,
+      };
+      if ("code" in outcome) {
+        resolve({ ok: false, error: outcome, logs: logs.entries, stats });
+      } else {
+        resolve(
+          outcome.result === undefined
+            ? { ok: true, logs: logs.entries, stats }
+            : { ok: true, result: outcome.result, logs: logs.entries, stats },
+        );
+      }
+    }
+    const fail = (code: ErrorCode, message: string, limit?: string) =>
+      finish(
+        limit === undefined ? { code, message } : { code, message, limit },
+      );
+
+    const timer = setTimeout(
+      () =>
+        fail(
+          "timeout",
+          `Run exceeded the time limit of ${limits.timeoutMs} ms`,
+        ),
+      limits.timeoutMs,
+    );
+    let sampling = false;
+    const watch = setInterval(async () => {
+      if (sampling || settled) return;
+      sampling = true;
+      const usage = await process.memoryUsage();
+      sampling = false;
+      if (usage === undefined || settled) return;
+      peak = Math.max(peak, usage.peakResidentBytes);
+      const rss = usage.residentBytes;
+      if (rss > rssLimit) {
+        fail(
+          "memory_limit",
+          `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory reached ${
+            Math.round(rss / _MIB)
+          } MiB)`,
+        );
+      }
+    }, MEMORY_SAMPLE_MS);
+    const onAbort = () => fail("cancelled", "Run was cancelled");
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    const toolLog = (level: LogLevel, message: string) => {
+      if (!settled) logs.add(level, String(message));
+    };
+
+    const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
+    const lookup = (
+      ns: string,
+      name: string,
+    ): ProviderTool | ProviderMethod | undefined =>
+      ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+
+    async function call(
+      frame: Extract<RuntimeFrame, { t: "call" }>,
+      args: unknown,
+      argsText: string,
+    ) {
+      const path = `${frame.ns}.${frame.name}`;
+      const started = performance.now();
+      let outcome: AuditCall["outcome"] = "ok";
+      // Entered when the call starts, so the record lists calls in that order
+      // and still has one that is running when the run ends.
+      const entry: AuditCall | undefined = options.audit === undefined
+        ? undefined
+        : {
+          tool: path,
+          atMs: Math.round(started - options.startedAt),
+          durationMs: 0,
+          outcome: "cancelled",
+          argsSha256: sha256Hex(argsText),
+        };
+      if (entry !== undefined) {
+        if (options.auditArgs) entry.args = args;
+        options.audit!.push(entry);
+        running.set(entry, started);
+      }
+      let reply: Parameters<RuntimeProcess["send"]>;
+      try {
+        const tool = lookup(frame.ns, frame.name);
+        if (tool === undefined) throw new Error(`Unknown tool ${path}`);
+        if (options.onToolCall !== undefined) {
+          let decision;
+          try {
+            decision = await options.onToolCall({
+              namespace: frame.ns,
+              tool: frame.name,
+              originalName: "name" in tool ? tool.name : frame.name,
+              args,
+            });
+          } catch (error) {
+            decision = { deny: _guestMessage(error) };
+          }
+          if (decision && typeof decision.deny === "string") {
+            outcome = "denied";
+            throw new Error(`Call to ${path} was denied: ${decision.deny}`);
+          }
+        }
+        if (settled) return;
+        const value = await tool.call(args, {
+          signal: tools.signal,
+          log: toolLog,
+        });
+        reply = [
+          { t: "result", id: frame.id, ok: true },
+          encodeToolResult(value),
+        ];
+      } catch (error) {
+        if (error instanceof ExecboxError && error.code === "limit_exceeded") {
+          // A broker limit reached through a call (session state size).
+          if (entry !== undefined && running.delete(entry)) {
+            entry.durationMs = performance.now() - started;
+            entry.outcome = "tool_error";
+          }
+          return fail("limit_exceeded", error.message, "sessionBytes");
+        }
+        const invalid = error instanceof ExecboxError &&
+          error.code === "validation_error";
+        if (outcome === "ok") {
+          outcome = invalid ? "validation_error" : "tool_error";
+        }
+        reply = [
+          {
+            t: "result",
+            id: frame.id,
+            ok: false,
+            code: invalid ? "validation_error" : "tool_error",
+            tool: path,
+          },
+          invalid
+            ? `Invalid input for ${path}: ${_guestMessage(error)}`
+            : _guestMessage(error),
+        ];
+      } finally {
+        // A call still running when the run ended was closed by finish().
+        if (entry !== undefined && running.delete(entry)) {
+          entry.durationMs = performance.now() - started;
+          entry.outcome = outcome;
+        }
+      }
+      if (!settled) await process.send(...reply);
+    }
+
+    // Tool arguments share the result's bound; logs are cut by the runtime.
+    const payloadLimit = Math.max(limits.maxResultBytes, _MIN_PAYLOAD_BYTES);
+    process.maxPayloadBytes = Math.max(
+      payloadLimit,
+      limits.maxLogBytes * 3 + 16,
+    );
+    process.listen((event) => {
+      if (settled) return;
+      switch (event.kind) {
+        case "exit":
+          // V8 ends the process with SIGTRAP when the heap cap is reached;
+          // a signal is observed by the OS, not claimed by the guest.
+          if (event.status.signal === "SIGTRAP") {
+            return fail(
+              "memory_limit",
+              `Run exceeded the memory limit of ${limits.memoryMb} MiB (JavaScript heap)`,
+            );
+          }
+          return fail(
+            "internal_error",
+            `Runtime exited unexpectedly (exit code ${event.status.code})`,
+          );
+        case "fault":
+          return fail("internal_error", event.message);
+        case "oversize":
+          switch (event.frame.t) {
+            case "done":
+              return fail(
+                "limit_exceeded",
+                `Result is ${event.payloadBytes} bytes, more than the limit of ${limits.maxResultBytes}`,
+                "maxResultBytes",
+              );
+            case "call":
+              return fail(
+                "limit_exceeded",
+                `Tool call argument is ${event.payloadBytes} bytes, more than the limit of ${payloadLimit}`,
+                "toolArgumentBytes",
+              );
+            default:
+              return fail(
+                "internal_error",
+                `Runtime sent a "${event.frame.t}" frame of ${event.payloadBytes} bytes`,
+              );
+          }
+      }
+      const { frame, payload } = event;
+      switch (frame.t) {
+        case "log":
+          return logs.add(frame.level, decoder.decode(payload));
+        case "fail":
+          return fail(
+            frame.code,
+            decoder.decode(payload).slice(0, _MAX_MESSAGE_CHARS),
+          );
+        case "done": {
+          if (payload.length > limits.maxResultBytes) {
+            return fail(
+              "limit_exceeded",
+              `Result is ${payload.length} bytes, more than the limit of ${limits.maxResultBytes}`,
+              "maxResultBytes",
+            );
+          }
+          try {
+            return finish({ result: _parsePayload(decoder.decode(payload)) });
+          } catch (error) {
+            return fail(
+              "internal_error",
+              `Runtime sent a bad result: ${(error as Error).message}`,
+            );
+          }
+        }
+        case "call": {
+          if (toolCalls >= limits.maxToolCalls) {
+            return fail(
+              "limit_exceeded",
+              `Run made more than ${limits.maxToolCalls} tool calls`,
+              "maxToolCalls",
+            );
+          }
+          toolCalls++;
+          let args: unknown;
+          const argsText = decoder.decode(payload);
+          try {
+            args = _parsePayload(argsText);
+          } catch (error) {
+            return fail(
+              "internal_error",
+              `Runtime sent bad tool arguments: ${(error as Error).message}`,
+            );
+          }
+          call(frame, args, argsText);
+          return;
+        }
+        case "ready":
+          return fail("internal_error", "Runtime sent a second ready frame");
+      }
+    });
+    const methods = { ...catalog.methods };
+    if (options.state !== undefined) methods.state = [...stateByPath.keys()];
+    process.send({
+      t: "exec",
+      namespaces: { ...catalog.namespaces },
+      methods,
+      maxLogBytes: limits.maxLogBytes,
+    }, options.js);
+  });
+}

@@ -1,0 +1,406 @@
+/**
+ * One upstream MCP server as a provider of guest tools: its connection (stdio
+ * or Streamable HTTP with an SSE fallback), its tool list (paginated, kept
+ * fresh on `list_changed`), calls with a timeout and cancellation, results
+ * unwrapped for the guest, and reconnection with backoff after a failure.
+ *
+ * @module
+ */
+
+import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/shared/transport"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import {
+  type CallToolResult,
+  ErrorCode as McpErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import denoJson from "../../deno.json" with { type: "json" };
+import type { ProviderMethod, ProviderTool } from "../tools/catalog.ts";
+import { ExecboxError } from "../errors.ts";
+import type { Host } from "../host/host.ts";
+import type { McpServerConfig } from "./config.ts";
+import {
+  listAll,
+  resourceCounts,
+  resourceDeclarations,
+  resourceMethods,
+} from "./resources.ts";
+import { unwrapToolResult } from "./result.ts";
+import { redact } from "../redact.ts";
+import { stderrTail, transportAttempts } from "./transport.ts";
+import type { ToolContext } from "../tools/tool.ts";
+import { toolFilter } from "./tool_filter.ts";
+import type { LogLevel } from "../../runtime/protocol.ts";
+
+/** What {@linkcode McpUpstream} needs. */
+export interface McpUpstreamOptions {
+  /** The server's key in `mcpServers`. */
+  key: string;
+  /** How to reach it. */
+  config: McpServerConfig;
+  /** The operating-system seam, for stdio servers. */
+  host: Host;
+  /** Values never to show in errors, logs or results. */
+  secrets: readonly string[];
+  /** Called after the tool list changed. */
+  onToolsChanged: () => void;
+  /**
+   * Makes the transport instead of deriving it from `config` (an in-process
+   * server, or a test's `InMemoryTransport`); called for every (re)connection.
+   */
+  transport?: () => Transport;
+  /**
+   * How long connecting (process start and `initialize`) may take.
+   * @default {30000}
+   */
+  connectTimeoutMs?: number;
+}
+
+const _DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const _MAX_BACKOFF_MS = 30_000;
+
+const _LOG_LEVELS: Record<string, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  notice: "info",
+  warning: "warn",
+  error: "error",
+  critical: "error",
+  alert: "error",
+  emergency: "error",
+};
+
+/** A connection to one upstream MCP server. */
+export class McpUpstream {
+  /** The server's key in `mcpServers`. */
+  readonly key: string;
+  readonly #options: McpUpstreamOptions;
+  readonly #allowed: (name: string) => boolean;
+  // The runs with calls in flight here (a run's log function, and how many of
+  // its calls are in flight).
+  readonly #logSinks = new Map<ToolContext["log"], number>();
+  #client: Client | undefined;
+  #transport: Transport | undefined;
+  #lastTransport: Transport | undefined;
+  #connecting: Promise<void> | undefined;
+  #tools: ProviderTool[] = [];
+  #methods: ProviderMethod[] = [];
+  #declarations: string[] = [];
+  #failures = 0;
+  #retryAt = 0;
+  #lastError = "";
+  #closed = false;
+
+  /** @param options The server and callbacks. */
+  constructor(options: McpUpstreamOptions) {
+    this.#options = options;
+    this.key = options.key;
+    this.#allowed = toolFilter(
+      options.config.allowTools,
+      options.config.denyTools,
+    );
+  }
+
+  /** The server's tools offered to the guest (empty until connected). */
+  get tools(): readonly ProviderTool[] {
+    return this.#tools;
+  }
+
+  /** `$resources` and `$prompts` methods, when the server offers them. */
+  get methods(): readonly ProviderMethod[] {
+    return this.#methods;
+  }
+
+  /** Declaration lines for {@linkcode McpUpstream.methods}. */
+  get declarations(): readonly string[] {
+    return this.#declarations;
+  }
+
+  /** Whether the server is connected now. */
+  get connected(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /**
+   * Connects (once at a time) and lists the tools.
+   *
+   * @throws {ExecboxError} `mcp_unavailable` naming the server, with the tail
+   * of its stderr, when it cannot start or does not answer.
+   */
+  connect(): Promise<void> {
+    this.#connecting ??= this.#connect().finally(
+      () => (this.#connecting = undefined),
+    );
+    return this.#connecting;
+  }
+
+  /** Starts a reconnection in the background when one is due. */
+  retryIfDue(): void {
+    if (
+      this.#closed || this.connected || this.#connecting ||
+      Date.now() < this.#retryAt
+    ) return;
+    this.connect().catch(() => {});
+  }
+
+  /** Disconnects and ends the server's processes. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => {});
+    await this.#transport?.close().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) {
+      throw new ExecboxError(
+        "mcp_unavailable",
+        `MCP server "${this.key}" is closed`,
+      );
+    }
+    const { config } = this.#options;
+    const timeout = this.#options.connectTimeoutMs ?? 30_000;
+    const attempts = this.#options.transport
+      ? [this.#options.transport]
+      : transportAttempts(config, this.#options.host);
+    let lastError: unknown;
+    for (const makeTransport of attempts) {
+      const transport = makeTransport();
+      this.#lastTransport = transport;
+      const client = new Client(
+        { name: "execbox", version: denoJson.version },
+        { capabilities: {} },
+      );
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        this.#refresh(client).catch(() => {});
+      });
+      const recount = () => {
+        this.#recount(client).catch(() => {});
+      };
+      client.setNotificationHandler(
+        ResourceListChangedNotificationSchema,
+        recount,
+      );
+      client.setNotificationHandler(
+        PromptListChangedNotificationSchema,
+        recount,
+      );
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        const data = n.params.data;
+        const text = typeof data === "string" ? data : JSON.stringify(data);
+        this.#log(
+          _LOG_LEVELS[n.params.level] ?? "info",
+          `[${this.key}] ${text}`,
+        );
+      });
+      try {
+        await client.connect(transport, { timeout });
+        this.#client = client;
+        this.#transport = transport;
+        client.onclose = () => {
+          if (this.#client === client) this.#client = undefined;
+        };
+        await this.#refresh(client);
+        await this.#recount(client);
+        this.#failures = 0;
+        return;
+      } catch (error) {
+        lastError = error;
+        this.#client = undefined;
+        await client.close().catch(() => {});
+        await transport.close().catch(() => {});
+      }
+    }
+    this.#failures++;
+    this.#retryAt = Date.now() +
+      Math.min(500 * 2 ** (this.#failures - 1), _MAX_BACKOFF_MS);
+    const tail = this.#lastTransport === undefined
+      ? ""
+      : stderrTail(this.#lastTransport);
+    const stderr = tail ? `; stderr: ${tail}` : "";
+    this.#lastError = (lastError as Error)?.message ?? String(lastError);
+    throw new ExecboxError(
+      "mcp_unavailable",
+      this.#redact(
+        `MCP server "${this.key}" failed to start: ${this.#lastError}${stderr}`,
+      ),
+      { cause: lastError },
+    );
+  }
+
+  async #refresh(client: Client): Promise<void> {
+    // A server may offer only resources or prompts.
+    const tools = client.getServerCapabilities()?.tools === undefined
+      ? []
+      : await listAll<
+        { tools: Tool[]; nextCursor?: string | undefined },
+        Tool
+      >(
+        (cursor) => client.listTools(cursor === undefined ? {} : { cursor }),
+        (page) => page.tools,
+      );
+    this.#tools = tools.filter((t) => this.#allowed(t.name)).map((t) =>
+      this.#providerTool(t)
+    );
+    this.#options.onToolsChanged();
+  }
+
+  // Resources and prompts are counted for the declarations, never listed there.
+  async #recount(client: Client): Promise<void> {
+    const counts = await resourceCounts(client);
+    this.#methods = resourceMethods({
+      key: this.key,
+      client: () => this.#ready(),
+      timeoutMs: this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS,
+    }, counts).map((method) => ({
+      path: method.path,
+      call: async (args, context) => {
+        try {
+          return this.#redactValue(await method.call(args, context));
+        } catch (error) {
+          throw error instanceof ExecboxError
+            ? error
+            : new Error(this.#redact((error as Error).message), {
+              cause: error,
+            });
+        }
+      },
+    }));
+    this.#declarations = resourceDeclarations(counts);
+    this.#options.onToolsChanged();
+  }
+
+  #providerTool(tool: Tool): ProviderTool {
+    const provided: ProviderTool = {
+      name: tool.name,
+      inputSchema: tool.inputSchema,
+      call: (input, context) => this.#call(tool.name, input, context),
+    };
+    if (tool.description !== undefined) provided.description = tool.description;
+    if (tool.outputSchema !== undefined) {
+      provided.outputSchema = tool.outputSchema;
+    }
+    return provided;
+  }
+
+  async #call(
+    name: string,
+    input: unknown,
+    context: ToolContext,
+  ): Promise<unknown> {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      throw new ExecboxError("validation_error", "input must be an object");
+    }
+    const client = await this.#ready();
+    const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
+    this.#logSinks.set(context.log, (this.#logSinks.get(context.log) ?? 0) + 1);
+    try {
+      const result = await client.callTool(
+        { name, arguments: input as Record<string, unknown> },
+        undefined,
+        {
+          signal: context.signal,
+          timeout,
+          onprogress: (p) =>
+            context.log(
+              "info",
+              this.#redact(
+                `[${this.key}] ${name} progress ${p.progress}${
+                  p.total === undefined ? "" : `/${p.total}`
+                }${p.message ? `: ${p.message}` : ""}`,
+              ),
+            ),
+        },
+      ) as CallToolResult;
+      const value = this.#options.config.rawResults
+        ? result
+        : unwrapToolResult(result);
+      return this.#redactValue(value);
+    } catch (error) {
+      throw this.#callError(name, timeout, error);
+    } finally {
+      const left = (this.#logSinks.get(context.log) ?? 1) - 1;
+      if (left > 0) this.#logSinks.set(context.log, left);
+      else this.#logSinks.delete(context.log);
+    }
+  }
+
+  async #ready(): Promise<Client> {
+    if (this.#client !== undefined) return this.#client;
+    if (this.#closed) throw new Error(`MCP server "${this.key}" is closed`);
+    const wait = this.#retryAt - Date.now();
+    if (this.#connecting === undefined && wait > 0) {
+      throw new Error(
+        this.#redact(
+          `MCP server "${this.key}" is unavailable (${this.#lastError}); next retry in ${
+            Math.ceil(wait / 1000)
+          } s`,
+        ),
+      );
+    }
+    try {
+      await this.connect();
+    } catch (error) {
+      throw new Error((error as Error).message, { cause: error });
+    }
+    if (this.#client === undefined) {
+      throw new Error(`MCP server "${this.key}" disconnected`);
+    }
+    return this.#client;
+  }
+
+  #callError(name: string, timeout: number, error: unknown): Error {
+    if (error instanceof McpError) {
+      switch (error.code) {
+        case McpErrorCode.RequestTimeout:
+          return new Error(
+            `MCP server "${this.key}" did not answer ${name} within ${timeout} ms`,
+            { cause: error },
+          );
+        case McpErrorCode.ConnectionClosed:
+          return new Error(
+            `MCP server "${this.key}" disconnected during a call to ${name}`,
+            { cause: error },
+          );
+        case McpErrorCode.InvalidParams:
+          return new ExecboxError(
+            "validation_error",
+            this.#redact(error.message),
+            { cause: error },
+          );
+      }
+    }
+    if (error instanceof ExecboxError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new Error(this.#redact(message), { cause: error });
+  }
+
+  // Logging notifications carry no request id: they go to the run that caused
+  // them only when exactly one run has calls in flight, else nowhere (never
+  // into another caller's logs).
+  #log(level: LogLevel, message: string): void {
+    if (this.#logSinks.size !== 1) return;
+    const [sink] = this.#logSinks.keys();
+    sink!(level, this.#redact(message));
+  }
+
+  #redact(text: string): string {
+    return redact(text, this.#options.secrets);
+  }
+
+  #redactValue(value: unknown): unknown {
+    if (this.#options.secrets.length === 0 || value === undefined) return value;
+    const text = JSON.stringify(value);
+    const clean = redact(text, this.#options.secrets);
+    return clean === text ? value : JSON.parse(clean);
+  }
+}
