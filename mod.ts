@@ -47,9 +47,8 @@ export {
   AuditLog,
   type AuditLogCloseOptions,
   type AuditLogOptions,
-  auditLogToFile,
-  auditLogToStderr,
 } from "./broker/audit/log.ts";
+export { auditLogToFile, auditLogToStderr } from "./broker/audit/sinks.ts";
 export { Broker, createBroker } from "./broker/broker.ts";
 export type {
   AuditOptions,
@@ -81,7 +80,7 @@ export type {
   McpServerConfig,
   McpStdioServerConfig,
 } from "./broker/upstream/config.ts";
-export type { ToolCall, ToolCallHook } from "./broker/run/run.ts";
+export type { ToolCall, ToolCallHook } from "./broker/run/tool_call.ts";
 export type {
   Host,
   HostProcess,

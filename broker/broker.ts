@@ -5,8 +5,11 @@
  * @module
  */
 
-import { sha256Hex } from "./sha256.ts";
-import type { AuditCall, AuditHook, AuditRecord } from "./audit/record.ts";
+import {
+  type AuditCall,
+  type AuditHook,
+  deliverAuditRecord,
+} from "./audit/record.ts";
 import { Admission } from "./admission.ts";
 
 import type {
@@ -26,10 +29,16 @@ import {
 } from "./state/session_store.ts";
 import { ToolSources } from "./tool_sources.ts";
 import { denoHost } from "./host/deno.ts";
-import { DEFAULT_LIMITS, type Limits, mergeLimits } from "./limits.ts";
+import {
+  DEFAULT_LIMITS,
+  type Limits,
+  mergeLimits,
+  positiveInteger,
+} from "./limits.ts";
 import { RuntimePool } from "./subprocess/pool.ts";
 import type { ExecuteResult } from "./result.ts";
-import { runInProcess, type ToolCallHook } from "./run/run.ts";
+import { runInProcess } from "./run/run.ts";
+import type { ToolCallHook } from "./run/tool_call.ts";
 import {
   searchTools,
   type SearchToolsOptions,
@@ -37,21 +46,6 @@ import {
 } from "./types/search.ts";
 import type { ToolInfo } from "./tools/info.ts";
 import { prepareCode } from "./code/transform.ts";
-
-function _positiveInteger(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-  min = 1,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(
-      `${name} must be a whole number of at least ${min}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -83,11 +77,11 @@ export class Broker {
       "broker options",
     );
     this.#admission = new Admission(
-      _positiveInteger(options.maxConcurrency, 4, "maxConcurrency"),
-      _positiveInteger(options.maxQueue, 64, "maxQueue", 0),
+      positiveInteger(options.maxConcurrency, 4, "maxConcurrency"),
+      positiveInteger(options.maxQueue, 64, "maxQueue", 0),
     );
     const host = options.host ?? denoHost;
-    this.#poolSize = _positiveInteger(options.pool?.size, 2, "pool.size", 0);
+    this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
     this.#sources = new ToolSources(options, host);
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
@@ -95,12 +89,12 @@ export class Broker {
     this.#sessions = {
       store: options.sessions?.store ?? new MemorySessionStore(),
       limits: {
-        maxBytes: _positiveInteger(
+        maxBytes: positiveInteger(
           options.sessions?.maxBytes,
           1_048_576,
           "sessions.maxBytes",
         ),
-        ttlMs: _positiveInteger(
+        ttlMs: positiveInteger(
           options.sessions?.ttlMs,
           3_600_000,
           "sessions.ttlMs",
@@ -112,7 +106,7 @@ export class Broker {
       denoPath: options.denoPath ?? host.defaultDenoPath(),
       size: this.#poolSize,
       memoryMb: this.#limits.memoryMb,
-      startTimeoutMs: _positiveInteger(
+      startTimeoutMs: positiveInteger(
         options.startTimeoutMs,
         10_000,
         "startTimeoutMs",
@@ -193,38 +187,17 @@ export class Broker {
     const calls: AuditCall[] = [];
     const result = await this.#execute(code, options, calls);
     if (this.#onRun !== undefined) {
-      this.#audit(code, options, time, calls, result);
+      deliverAuditRecord(this.#onRun, {
+        code,
+        time,
+        calls,
+        result,
+        caller: options.caller ?? "library",
+        session: options.session,
+        includeCode: this.#auditOptions.includeCode ?? false,
+      });
     }
     return result;
-  }
-
-  // Never blocks or fails the run: the hook gets the record after the result
-  // is settled, and whatever it throws or returns is ignored.
-  #audit(
-    code: string,
-    options: ExecuteOptions,
-    time: Date,
-    calls: AuditCall[],
-    result: ExecuteResult,
-  ): void {
-    const record: AuditRecord = {
-      runId: crypto.randomUUID(),
-      time: time.toISOString(),
-      caller: options.caller ?? "library",
-      codeSha256: sha256Hex(code),
-      outcome: result.ok ? "ok" : result.error.code,
-      durationMs: result.stats.durationMs,
-      peakMemoryBytes: result.stats.peakMemoryBytes,
-      calls,
-    };
-    if (options.session !== undefined) record.session = options.session;
-    if (this.#auditOptions.includeCode) record.code = code;
-    try {
-      const returned: unknown = this.#onRun!(record);
-      if (returned instanceof Promise) returned.catch(() => {});
-    } catch {
-      // an audit sink's failure is not the run's
-    }
   }
 
   async #execute(

@@ -93,3 +93,29 @@ export function mergeLimits(
   }
   return merged;
 }
+
+/**
+ * Checks a count option: `undefined` gives the fallback, anything else must be
+ * a safe whole number of at least `min`.
+ *
+ * @param value The option's value.
+ * @param fallback The default.
+ * @param name The option's name, for the error.
+ * @param min The smallest value allowed.
+ * @returns The value, or the fallback.
+ * @throws {RangeError} When the value is not a whole number of at least `min`.
+ */
+export function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min = 1,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `${name} must be a whole number of at least ${min}, got ${String(value)}`,
+    );
+  }
+  return value;
+}

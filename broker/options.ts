@@ -10,7 +10,7 @@ import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
-import type { ToolCallHook } from "./run/run.ts";
+import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
 

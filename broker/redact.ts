@@ -66,3 +66,27 @@ export function redact(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+/**
+ * A JSON value with every secret taken out of its text; the same value when
+ * nothing was redacted.
+ *
+ * @param value A JSON value (or `undefined`).
+ * @param secrets The values to hide.
+ * @returns The value, or a redacted copy.
+ *
+ * @example Redact a value
+ * ```ts
+ * import { redactValue } from "./redact.ts";
+ * redactValue({ token: "abc123" }, ["abc123"]); // { token: "[redacted]" }
+ * ```
+ */
+export function redactValue(
+  value: unknown,
+  secrets: readonly string[],
+): unknown {
+  if (secrets.length === 0 || value === undefined) return value;
+  const text = JSON.stringify(value);
+  const clean = redact(text, secrets);
+  return clean === text ? value : JSON.parse(clean);
+}

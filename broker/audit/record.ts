@@ -5,6 +5,8 @@
  */
 
 import type { ErrorCode } from "../errors.ts";
+import type { ExecuteResult } from "../result.ts";
+import { sha256Hex } from "../sha256.ts";
 
 /** One host or MCP call of a run (tools, resources, prompts, state). */
 export interface AuditCall {
@@ -48,3 +50,51 @@ export interface AuditRecord {
 
 /** Receives one record per run; called after the caller has its result, and never awaited. */
 export type AuditHook = (record: AuditRecord) => void;
+
+/** What {@linkcode deliverAuditRecord} makes a record of. */
+export interface FinishedRun {
+  /** The code as the caller gave it. */
+  code: string;
+  /** When `execute` was called. */
+  time: Date;
+  /** The calls, entered as they started. */
+  calls: AuditCall[];
+  /** The outcome. */
+  result: ExecuteResult;
+  /** Who ran it. */
+  caller: string;
+  /** The session, if any. */
+  session: string | undefined;
+  /** Keep the code itself in the record. */
+  includeCode: boolean;
+}
+
+/**
+ * Builds a run's record and hands it to the hook. Never blocks or fails the
+ * run: it is called after the result is settled, and whatever the hook throws
+ * or returns is ignored.
+ *
+ * @param hook The broker's `onRun`.
+ * @param run The finished run.
+ */
+export function deliverAuditRecord(hook: AuditHook, run: FinishedRun): void {
+  const { result } = run;
+  const record: AuditRecord = {
+    runId: crypto.randomUUID(),
+    time: run.time.toISOString(),
+    caller: run.caller,
+    codeSha256: sha256Hex(run.code),
+    outcome: result.ok ? "ok" : result.error.code,
+    durationMs: result.stats.durationMs,
+    peakMemoryBytes: result.stats.peakMemoryBytes,
+    calls: run.calls,
+  };
+  if (run.session !== undefined) record.session = run.session;
+  if (run.includeCode) record.code = run.code;
+  try {
+    const returned: unknown = hook(record);
+    if (returned instanceof Promise) returned.catch(() => {});
+  } catch {
+    // an audit sink's failure is not the run's
+  }
+}

@@ -17,10 +17,12 @@ import type {
 import { encodeToolResult } from "../tools/catalog.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
-import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
+import type { ExecuteError, ExecuteResult } from "../result.ts";
 import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
 import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
-import { MAX_JSON_DEPTH } from "../../runtime/protocol.ts";
+import { RunLogs } from "./logs.ts";
+import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
+import type { ToolCallHook } from "./tool_call.ts";
 
 /** How often the subprocess's resident memory is read, in milliseconds. */
 export const MEMORY_SAMPLE_MS = 5;
@@ -33,25 +35,7 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "limit_exceeded",
   "internal_error",
 ]);
-const _MAX_MESSAGE_CHARS = 4096;
 const _MIN_PAYLOAD_BYTES = 65_536;
-
-/** A tool call as {@linkcode ToolCallHook} sees it. */
-export interface ToolCall {
-  /** The guest namespace, such as `"github"`. */
-  namespace: string;
-  /** The guest identifier, such as `"create_issue"`. */
-  tool: string;
-  /** The provider's name for the tool, such as `"create-issue"`. */
-  originalName: string;
-  /** The argument the guest passed (JSON). */
-  args: unknown;
-}
-
-/** Sees a tool call before it runs; `{ deny: reason }` refuses it. */
-export type ToolCallHook = (
-  call: ToolCall,
-) => void | { deny: string } | Promise<void | { deny: string }>;
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -79,75 +63,6 @@ export interface RunOptions {
   auditArgs?: boolean;
 }
 
-/** Console output with a byte cap and a visible marker where it was cut. */
-class _Logs {
-  readonly entries: LogEntry[] = [];
-  #bytes = 0;
-  #truncated = false;
-  readonly #max: number;
-  readonly #encoder = new TextEncoder();
-
-  constructor(maxBytes: number) {
-    this.#max = maxBytes;
-  }
-
-  add(level: LogLevel, message: string): void {
-    if (this.#truncated) return;
-    const bytes = this.#encoder.encode(message);
-    if (this.#bytes + bytes.length <= this.#max) {
-      this.#bytes += bytes.length;
-      this.entries.push({ level, message });
-      return;
-    }
-    const room = this.#max - this.#bytes;
-    if (room > 0) {
-      // Cut on a character boundary: drop a partial UTF-8 sequence.
-      const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(
-        /\uFFFD$/,
-        "",
-      );
-      this.entries.push({ level, message: head });
-    }
-    this.#truncated = true;
-    this.entries.push({
-      level: "warn",
-      message: `[execbox] log output truncated: more than ${this.#max} bytes`,
-    });
-  }
-}
-
-// Depth of JSON text without parsing it, so a hostile frame cannot make the
-// broker build a deeply nested value.
-function _exceedsDepth(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > max) return true;
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return false;
-}
-
-/** Parses JSON text from the subprocess: "" is `undefined`; bad JSON throws. */
-function _parsePayload(text: string): unknown {
-  if (text === "") return undefined;
-  if (_exceedsDepth(text, MAX_JSON_DEPTH + 1)) {
-    throw new Error(`value nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  return JSON.parse(text);
-}
-
-function _guestMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.slice(0, _MAX_MESSAGE_CHARS);
-}
-
 /**
  * Runs prepared code in a ready subprocess and resolves with the outcome. A
  * subprocess the broker stops (timeout, memory, cancel, limit) is killed at
@@ -159,7 +74,7 @@ function _guestMessage(error: unknown): string {
 export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const { process, limits, catalog, signal } = options;
   const decoder = new TextDecoder();
-  const logs = new _Logs(limits.maxLogBytes);
+  const logs = new RunLogs(limits.maxLogBytes);
   const tools = new AbortController();
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
   let toolCalls = 0;
@@ -285,7 +200,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               args,
             });
           } catch (error) {
-            decision = { deny: _guestMessage(error) };
+            decision = { deny: guestMessage(error) };
           }
           if (decision && typeof decision.deny === "string") {
             outcome = "denied";
@@ -324,8 +239,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             tool: path,
           },
           invalid
-            ? `Invalid input for ${path}: ${_guestMessage(error)}`
-            : _guestMessage(error),
+            ? `Invalid input for ${path}: ${guestMessage(error)}`
+            : guestMessage(error),
         ];
       } finally {
         // A call still running when the run ended was closed by finish().
@@ -389,7 +304,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         case "fail":
           return fail(
             frame.code,
-            decoder.decode(payload).slice(0, _MAX_MESSAGE_CHARS),
+            decoder.decode(payload).slice(0, MAX_MESSAGE_CHARS),
           );
         case "done": {
           if (payload.length > limits.maxResultBytes) {
@@ -400,7 +315,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           try {
-            return finish({ result: _parsePayload(decoder.decode(payload)) });
+            return finish({ result: parsePayload(decoder.decode(payload)) });
           } catch (error) {
             return fail(
               "internal_error",
@@ -420,7 +335,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           let args: unknown;
           const argsText = decoder.decode(payload);
           try {
-            args = _parsePayload(argsText);
+            args = parsePayload(argsText);
           } catch (error) {
             return fail(
               "internal_error",

@@ -13,9 +13,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 import {
   type CallToolResult,
-  ErrorCode as McpErrorCode,
   LoggingMessageNotificationSchema,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   type Tool,
@@ -33,11 +31,12 @@ import {
   resourceMethods,
 } from "./resources.ts";
 import { unwrapToolResult } from "./result.ts";
-import { redact } from "../redact.ts";
+import { redact, redactValue } from "../redact.ts";
+import { callError } from "./call_error.ts";
+import { LogRouter, mcpLogLevel } from "./log_router.ts";
 import { stderrTail, transportAttempts } from "./transport.ts";
 import type { ToolContext } from "../tools/tool.ts";
 import { toolFilter } from "./tool_filter.ts";
-import type { LogLevel } from "../../runtime/protocol.ts";
 
 /** What {@linkcode McpUpstream} needs. */
 export interface McpUpstreamOptions {
@@ -66,26 +65,13 @@ export interface McpUpstreamOptions {
 const _DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const _MAX_BACKOFF_MS = 30_000;
 
-const _LOG_LEVELS: Record<string, LogLevel> = {
-  debug: "debug",
-  info: "info",
-  notice: "info",
-  warning: "warn",
-  error: "error",
-  critical: "error",
-  alert: "error",
-  emergency: "error",
-};
-
 /** A connection to one upstream MCP server. */
 export class McpUpstream {
   /** The server's key in `mcpServers`. */
   readonly key: string;
   readonly #options: McpUpstreamOptions;
   readonly #allowed: (name: string) => boolean;
-  // The runs with calls in flight here (a run's log function, and how many of
-  // its calls are in flight).
-  readonly #logSinks = new Map<ToolContext["log"], number>();
+  readonly #logs = new LogRouter();
   #client: Client | undefined;
   #transport: Transport | undefined;
   #lastTransport: Transport | undefined;
@@ -197,9 +183,9 @@ export class McpUpstream {
       client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
         const data = n.params.data;
         const text = typeof data === "string" ? data : JSON.stringify(data);
-        this.#log(
-          _LOG_LEVELS[n.params.level] ?? "info",
-          `[${this.key}] ${text}`,
+        this.#logs.deliver(
+          mcpLogLevel(n.params.level),
+          this.#redact(`[${this.key}] ${text}`),
         );
       });
       try {
@@ -265,7 +251,10 @@ export class McpUpstream {
       path: method.path,
       call: async (args, context) => {
         try {
-          return this.#redactValue(await method.call(args, context));
+          return redactValue(
+            await method.call(args, context),
+            this.#options.secrets,
+          );
         } catch (error) {
           throw error instanceof ExecboxError
             ? error
@@ -302,7 +291,7 @@ export class McpUpstream {
     }
     const client = await this.#ready();
     const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
-    this.#logSinks.set(context.log, (this.#logSinks.get(context.log) ?? 0) + 1);
+    this.#logs.enter(context.log);
     try {
       const result = await client.callTool(
         { name, arguments: input as Record<string, unknown> },
@@ -324,13 +313,11 @@ export class McpUpstream {
       const value = this.#options.config.rawResults
         ? result
         : unwrapToolResult(result);
-      return this.#redactValue(value);
+      return redactValue(value, this.#options.secrets);
     } catch (error) {
-      throw this.#callError(name, timeout, error);
+      throw callError(this.key, name, timeout, error, this.#options.secrets);
     } finally {
-      const left = (this.#logSinks.get(context.log) ?? 1) - 1;
-      if (left > 0) this.#logSinks.set(context.log, left);
-      else this.#logSinks.delete(context.log);
+      this.#logs.leave(context.log);
     }
   }
 
@@ -358,49 +345,7 @@ export class McpUpstream {
     return this.#client;
   }
 
-  #callError(name: string, timeout: number, error: unknown): Error {
-    if (error instanceof McpError) {
-      switch (error.code) {
-        case McpErrorCode.RequestTimeout:
-          return new Error(
-            `MCP server "${this.key}" did not answer ${name} within ${timeout} ms`,
-            { cause: error },
-          );
-        case McpErrorCode.ConnectionClosed:
-          return new Error(
-            `MCP server "${this.key}" disconnected during a call to ${name}`,
-            { cause: error },
-          );
-        case McpErrorCode.InvalidParams:
-          return new ExecboxError(
-            "validation_error",
-            this.#redact(error.message),
-            { cause: error },
-          );
-      }
-    }
-    if (error instanceof ExecboxError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new Error(this.#redact(message), { cause: error });
-  }
-
-  // Logging notifications carry no request id: they go to the run that caused
-  // them only when exactly one run has calls in flight, else nowhere (never
-  // into another caller's logs).
-  #log(level: LogLevel, message: string): void {
-    if (this.#logSinks.size !== 1) return;
-    const [sink] = this.#logSinks.keys();
-    sink!(level, this.#redact(message));
-  }
-
   #redact(text: string): string {
     return redact(text, this.#options.secrets);
-  }
-
-  #redactValue(value: unknown): unknown {
-    if (this.#options.secrets.length === 0 || value === undefined) return value;
-    const text = JSON.stringify(value);
-    const clean = redact(text, this.#options.secrets);
-    return clean === text ? value : JSON.parse(clean);
   }
 }

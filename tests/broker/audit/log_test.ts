@@ -1,30 +1,8 @@
 import { deferred } from "../../_async.ts";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { AuditRecord } from "../../../broker/audit/record.ts";
-import { AuditLog, auditLogToFile } from "../../../broker/audit/log.ts";
-import { sha256Hex } from "../../../broker/sha256.ts";
-
-/** A record whose JSON line has the same length for every `i` below 10^8. */
-function record(i: number, fields: Partial<AuditRecord> = {}): AuditRecord {
-  return {
-    runId: `run-${String(i).padStart(8, "0")}`,
-    time: "2025-01-01T00:00:00.000Z",
-    caller: "library",
-    codeSha256: sha256Hex("1 + 1"),
-    outcome: "ok",
-    durationMs: 5,
-    peakMemoryBytes: 0,
-    calls: [{
-      tool: "github.create_issue",
-      atMs: 1,
-      durationMs: 2,
-      outcome: "ok",
-      argsSha256: sha256Hex("{}"),
-    }],
-    ...fields,
-  };
-}
+import { AuditLog } from "../../../broker/audit/log.ts";
+import { record } from "./_records.ts";
 
 function lineBytes(value: AuditRecord): number {
   return new TextEncoder().encode(`${JSON.stringify(value)}\n`).byteLength;
@@ -196,82 +174,4 @@ Deno.test("AuditLog rejects a bad maxQueuedBytes or timeoutMs", async () => {
       "Cannot close the audit log: timeoutMs must be a non-negative number, got -1",
   });
   await log.close();
-});
-
-Deno.test({
-  name: "auditLogToFile() appends to an existing file, created with mode 0600",
-  ignore: Deno.build.os === "windows",
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const path = join(dir, "audit.jsonl");
-      const first = await auditLogToFile(path);
-      first.write(record(1));
-      await first.close();
-      assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
-
-      await using second = await auditLogToFile(path);
-      second.write(record(2));
-      await second.close();
-
-      const lines = (await Deno.readTextFile(path)).split("\n");
-      assert.deepEqual(lines.pop(), "");
-      assert.deepEqual(lines.map((line) => JSON.parse(line)), [
-        record(1),
-        record(2),
-      ]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test("auditLogToFile() rejects a path it cannot open", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "missing", "audit.jsonl");
-    await assert.rejects(auditLogToFile(path), (error: unknown) => {
-      assert.ok(error instanceof Error);
-      assert.ok(error.message.startsWith(`Cannot open audit log "${path}": `));
-      assert.ok(error.cause instanceof Error);
-      return true;
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("auditLogToStderr() writes JSON lines to the process's stderr", async () => {
-  const moduleUrl =
-    new URL("../../../broker/audit/log.ts", import.meta.url).href;
-  const script = `
-    import { auditLogToStderr } from ${JSON.stringify(moduleUrl)};
-    const log = auditLogToStderr();
-    log.write({ runId: "a" });
-    log.write({ runId: "b" });
-    await log.close();
-    console.log(log.dropped);
-  `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-config", script],
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  assert.equal(output.code, 0, decoder.decode(output.stderr));
-  assert.equal(decoder.decode(output.stdout), "0\n");
-  assert.equal(
-    decoder.decode(output.stderr),
-    '{"runId":"a"}\n{"runId":"b"}\n',
-  );
-});
-
-Deno.test("sha256Hex() returns the hex SHA-256 of the UTF-8 text", () => {
-  assert.equal(
-    sha256Hex("abc"),
-    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-  );
-  assert.equal(
-    sha256Hex(""),
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-  );
 });
