@@ -25,11 +25,17 @@ import ts from "typescript";
 import denoJson from "./deno.json" with { type: "json" };
 import { MIN_DENO_VERSION } from "./broker/subprocess/runtime_process.ts";
 
-/** A module of the package: an export (`"."`, `"./mcp"`) or a command. */
+/**
+ * A module of the package: an export (`"."`, `"./mcp"`), a command, or a
+ * thread module that the code starts by URL rather than imports.
+ */
 export interface EntryPoint {
-  /** `"export"` for a subpath of `exports`, `"bin"` for a command. */
-  kind: "export" | "bin";
-  /** The subpath (`"."`, `"./mcp"`) or the command's name (`"execbox"`). */
+  /**
+   * `"export"` for a subpath of `exports`, `"bin"` for a command, `"thread"`
+   * for a module shipped but not exported.
+   */
+  kind: "export" | "bin" | "thread";
+  /** The subpath (`"."`, `"./mcp"`), the command's name (`"execbox"`), or a label. */
   name: string;
   /** The source file, relative to the repository (`"./mod.ts"`). */
   path: string;
@@ -93,10 +99,22 @@ export const options: BuildOptions = {
       path,
     })),
     { kind: "bin", name: "execbox", path: "./cli/main.ts" },
+    // Started with `startThread(new URL(...))`, so no import reaches them.
+    {
+      kind: "thread",
+      name: "watchdog",
+      path: "./broker/run/watchdog_thread.ts",
+    },
+    {
+      kind: "thread",
+      name: "prepare",
+      path: "./broker/code/prepare_thread.ts",
+    },
   ],
   outDir: "npm",
   mappings: {
     "broker/host/deno.ts": "broker/host/node.ts",
+    "broker/host/thread.ts": "broker/host/thread_node.ts",
   },
   package: {
     // The name JSR has too, so imports read the same from Deno and Node.js.
@@ -373,7 +391,7 @@ function _packageJson(
     const js = `./esm/${_posix(join(".", entry.path)).replace(/\.ts$/, ".js")}`;
     if (entry.kind === "bin") {
       bin[entry.name] = `./bin/${entry.name}.js`;
-    } else {
+    } else if (entry.kind === "export") {
       exports[entry.name] = { types: js.replace(/\.js$/, ".d.ts"), import: js };
     }
   }

@@ -8,6 +8,7 @@
  */
 
 import { type DataSpec, measureData } from "./data.ts";
+import { type LagSpec, measureLag } from "./lag.ts";
 import { type LatencySpec, measureLatency } from "./latency.ts";
 import { measureMemory, type MemorySpec } from "./memory.ts";
 import { measureThroughput, type ThroughputSpec } from "./throughput.ts";
@@ -19,7 +20,8 @@ export type Spec =
   | ToolsSpec
   | DataSpec
   | ThroughputSpec
-  | MemorySpec;
+  | MemorySpec
+  | LagSpec;
 
 /** Runs the measurement a spec names. */
 export function measure(spec: Spec): Promise<unknown> {
@@ -34,6 +36,8 @@ export function measure(spec: Spec): Promise<unknown> {
       return measureThroughput(spec);
     case "memory":
       return measureMemory(spec);
+    case "lag":
+      return measureLag(spec);
   }
 }
 

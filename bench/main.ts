@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,tokens] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens] [--reps N]
  *
  * `--quick` is a smoke run: one repetition of small sizes, report on stdout,
  * nothing written to docs/.
@@ -21,6 +21,7 @@ import { fmt, fmtSpread, mib, type Spread, spread } from "./_stats.ts";
 import type { DataSample } from "./data.ts";
 import { DATA_MEMORY_MB } from "./data.ts";
 import type { LatencySample } from "./latency.ts";
+import type { LagSample, LagSpec } from "./lag.ts";
 import type { MemorySample } from "./memory.ts";
 import { QUICKJS_VERSION } from "./baselines/quickjs.ts";
 import { SYSTEM_LABELS, type SystemName } from "./systems.ts";
@@ -34,6 +35,7 @@ const _SECTIONS = [
   "data",
   "throughput",
   "memory",
+  "lag",
   "tokens",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
@@ -424,6 +426,37 @@ Broker resident memory under load (c = 4): library ${
   }.`;
 }
 
+async function _lag(z: _Sizes): Promise<string> {
+  _status("lag\n");
+  const rows: string[][] = [];
+  const cases: [LagSpec["scenario"], string][] = [
+    ["prepare", "execbox: a 256 KiB input slow to parse"],
+    [
+      "prepare-main-thread",
+      "baseline: the same parse on the broker's thread (before 0.2)",
+    ],
+    ["tool-result", "execbox: a host tool returns 10 MB of JSON"],
+  ];
+  for (const [scenario, label] of cases) {
+    const samples = await _repeat<LagSample>({ kind: "lag", scenario }, z.reps);
+    rows.push([
+      label,
+      fmtSpread(_of(samples, (s) => s.maxGapMs), "ms"),
+      fmtSpread(_of(samples, (s) => s.workMs), "ms"),
+      [...new Set(samples.map((s) => s.outcome))].join(", "),
+    ]);
+  }
+  return `## 8. The broker's event-loop lag
+
+The largest gap between ticks of a 1 ms interval on the broker's thread while
+the work runs: time in which no other run's frame, timer or HTTP request on that
+thread can move. Deadlines and memory are enforced from the watchdog thread
+either way; this measures what other runs and clients wait. Target: no gap over
+20 ms from code preparation.
+
+${_table(["work", "largest gap", "work took", "outcome"], rows)}`;
+}
+
 async function _memory(z: _Sizes): Promise<string> {
   _status("memory\n");
   const rows: string[][] = [];
@@ -605,6 +638,7 @@ async function main(): Promise<void> {
     parts.push(await _throughput(sizes, figures));
   }
   if (only.includes("memory")) parts.push(await _memory(sizes));
+  if (only.includes("lag")) parts.push(await _lag(sizes));
   if (only.includes("tokens")) {
     _status("tokens\n");
     figures.tokens = await runTokenReport({

@@ -45,7 +45,8 @@ import {
   type ToolMatch,
 } from "./types/search.ts";
 import type { ToolInfo } from "./tools/info.ts";
-import { prepareCode } from "./code/transform.ts";
+import { CodePreparer } from "./code/preparer.ts";
+import { Watchdog } from "./run/watchdog.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -62,6 +63,8 @@ export class Broker {
   readonly #admission: Admission;
   readonly #closing = new AbortController();
   readonly #poolSize: number;
+  readonly #preparer: CodePreparer;
+  readonly #watchdog = new Watchdog();
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -101,6 +104,11 @@ export class Broker {
         ),
       },
     };
+    // One preparation thread per run slot, up to four: a pathological input
+    // holds only its own thread, until its run's deadline.
+    this.#preparer = new CodePreparer(
+      Math.min(this.#admission.maxConcurrency, _MAX_PREPARE_THREADS),
+    );
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -115,16 +123,21 @@ export class Broker {
   }
 
   /**
-   * Waits until the warm pool is full and every upstream MCP server is
-   * connected (optional ones may fail). With `pool.size: 0` no subprocess is
-   * started here: the first run starts one, and checks the runtime then.
+   * Waits until the warm pool is full, every upstream MCP server is
+   * connected (optional ones may fail) and a code preparation thread is
+   * ready. With `pool.size: 0` no subprocess or thread is started here: the
+   * first run starts them, and checks the runtime then.
    *
    * @throws {ExecboxError} When the runtime cannot start (`runtime_start`),
    * its Deno is too old (`deno_version`), or a required MCP server cannot
    * start (`mcp_unavailable`).
    */
   async ready(): Promise<void> {
+    if (this.#poolSize > 0) this.#watchdog.warm();
     await Promise.all([this.#pool.warm(), this.#sources.connect()]);
+    // After the subprocesses, so loading the compiler does not slow their
+    // start on a machine with few cores.
+    if (this.#poolSize > 0) await this.#preparer.warm();
   }
 
   /** The limits every run gets unless `execute` overrides them. */
@@ -227,18 +240,9 @@ export class Broker {
       },
     });
 
-    let prepared;
-    try {
-      prepared = prepareCode(code);
-    } catch (error) {
-      if (error instanceof RangeError) {
-        return failed("limit_exceeded", error.message, { limit: "codeBytes" });
-      }
-      throw error;
-    }
-    if (!prepared.ok) {
-      const { code: errorCode, message, ...where } = prepared.error;
-      return failed(errorCode, message, where);
+    const tooLong = _codeBytesProblem(code, limits.maxCodeBytes);
+    if (tooLong !== undefined) {
+      return failed("limit_exceeded", tooLong, { limit: "codeBytes" });
     }
 
     const signal = options.signal === undefined
@@ -265,6 +269,31 @@ export class Broker {
         : cancelled();
     }
     try {
+      // After admission, so preparation counts against maxConcurrency, and
+      // in a thread, so it never holds the broker's main thread.
+      const prepared = await this.#preparer.prepare(
+        code,
+        limits.timeoutMs,
+        signal,
+      );
+      switch (prepared.t) {
+        case "timeout":
+          return failed(
+            "timeout",
+            `Run exceeded the time limit of ${limits.timeoutMs} ms while its code was prepared`,
+          );
+        case "cancelled":
+          return cancelled();
+        case "failed":
+          return failed(
+            "internal_error",
+            `Code preparation failed: ${prepared.message}`,
+          );
+      }
+      if (!prepared.result.ok) {
+        const { code: errorCode, message, ...where } = prepared.result.error;
+        return failed(errorCode, message, where);
+      }
       let state;
       if (options.session !== undefined) {
         // Scoped to the caller: one caller's sessions are invisible to another.
@@ -295,10 +324,12 @@ export class Broker {
       const result = await runInProcess({
         process: acquired.process,
         cold: acquired.cold,
-        js: prepared.js,
+        js: prepared.result.js,
         catalog: this.#sources.catalog,
         onToolCall: this.#onToolCall,
         limits,
+        remainingMs: Math.max(1, limits.timeoutMs - prepared.elapsedMs),
+        watchdog: this.#watchdog,
         signal,
         startedAt,
         // Calls are recorded (and their arguments hashed) only for a hook.
@@ -361,11 +392,13 @@ export class Broker {
    */
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#preparer.close();
     await Promise.all([
       this.#pool.close(),
       this.#sources.close(),
     ]);
     await this.#sessions.store.close?.();
+    this.#watchdog.close();
   }
 
   /** Same as {@linkcode Broker.close}. */
@@ -416,4 +449,25 @@ export async function createBroker(
     throw error;
   }
   return broker;
+}
+
+const _MAX_PREPARE_THREADS = 4;
+
+/** Why code is over `maxBytes` in UTF-8, or `undefined` when it is not. */
+function _codeBytesProblem(
+  code: string,
+  maxBytes: number,
+): string | undefined {
+  if (typeof code !== "string") {
+    throw new TypeError(`Code must be a string, got ${typeof code}`);
+  }
+  // Each UTF-16 code unit is 1 to 3 bytes: most code needs no encoding.
+  if (code.length > maxBytes) {
+    return `Code is more than the limit of ${maxBytes} bytes (${code.length} characters)`;
+  }
+  if (code.length * 3 <= maxBytes) return undefined;
+  const bytes = new TextEncoder().encode(code).byteLength;
+  return bytes > maxBytes
+    ? `Code is ${bytes} bytes, more than the limit of ${maxBytes}`
+    : undefined;
 }

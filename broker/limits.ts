@@ -7,8 +7,10 @@
 /** Limits the broker enforces on every run. */
 export interface Limits {
   /**
-   * Wall-clock time from when the code reaches a ready subprocess, host tool
-   * time included, in milliseconds.
+   * Wall-clock time of the run in milliseconds: preparing the code (parse and
+   * transform) and executing it, host tool time included; not the wait in the
+   * queue or for a subprocess to start. Enforced from the broker's watchdog
+   * thread, so a busy broker cannot delay it.
    * @default {5000}
    */
   timeoutMs: number;
@@ -34,6 +36,12 @@ export interface Limits {
    * @default {1000}
    */
   maxToolCalls: number;
+  /**
+   * Bytes of the submitted code (UTF-8); larger code fails with
+   * `limit_exceeded` (`limit: "codeBytes"`) before it takes a run slot.
+   * @default {262144}
+   */
+  maxCodeBytes: number;
 }
 
 /** The limits used where neither the broker nor the run sets one. */
@@ -43,6 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLogBytes: 65_536,
   maxResultBytes: 1_048_576,
   maxToolCalls: 1000,
+  maxCodeBytes: 262_144,
 });
 
 /**
@@ -58,6 +67,7 @@ const _MINIMUMS: Readonly<Limits> = {
   maxLogBytes: 0,
   maxResultBytes: 16,
   maxToolCalls: 0,
+  maxCodeBytes: 1,
 };
 
 /**

@@ -35,7 +35,6 @@ export interface CodeSyntaxError {
 /** What {@linkcode prepareCode} returns. */
 export type PrepareResult = PreparedCode | CodeSyntaxError;
 
-const _MAX_BYTES = 1_048_576;
 // On the guest's first line, so a parse position only needs the prefix length
 // subtracted, and guest line N is line N of untranspiled output.
 const _PREFIX = '(async function () {"use strict";';
@@ -82,7 +81,8 @@ interface _Problem {
  * `source` (1-based line and column). `import` and `export` declarations are
  * syntax errors: tools are globals.
  * @throws {TypeError} If `source` is not a string.
- * @throws {RangeError} If `source` is more than 1 MiB in UTF-8.
+ * @throws {RangeError} If `source` is nested deeper than the parser's stack
+ * allows (the broker reports it as a `syntax_error`).
  *
  * @example Evaluate the prepared code
  * ```ts
@@ -100,15 +100,6 @@ interface _Problem {
 export function prepareCode(source: string): PrepareResult {
   if (typeof source !== "string") {
     throw new TypeError(`Code must be a string, got ${typeof source}`);
-  }
-  // A UTF-16 code unit takes at most 3 bytes, so short code skips encoding.
-  if (source.length * 3 > _MAX_BYTES) {
-    const bytes = new TextEncoder().encode(source).byteLength;
-    if (bytes > _MAX_BYTES) {
-      throw new RangeError(
-        `Code is ${bytes} bytes, more than the ${_MAX_BYTES}-byte limit`,
-      );
-    }
   }
   const [start, end] = _fenceBounds(source);
   const body = source.slice(start, end);

@@ -12,6 +12,7 @@ import type {
   ServeOptions,
   SpawnOptions,
 } from "./host.ts";
+import { parseProcStatus } from "./proc.ts";
 
 function _spawn(options: SpawnOptions): HostProcess {
   // `setsid` (util-linux) makes the child lead a new process group without
@@ -58,13 +59,7 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   } catch {
     return undefined;
   }
-  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-  if (!rss || !hwm) return undefined;
-  return {
-    residentBytes: Number(rss[1]) * 1024,
-    peakResidentBytes: Number(hwm[1]) * 1024,
-  };
+  return parseProcStatus(status);
 }
 
 async function _serve(

@@ -100,3 +100,23 @@ export interface Host {
     options: ServeOptions,
   ): Promise<HostServer>;
 }
+
+/** A thread of the broker's own, started by `startThread` (`thread.ts`). */
+export interface HostThread {
+  /** Sends a message (structured clone) to the thread. */
+  postMessage(message: unknown): void;
+  /** Receives the thread's messages. */
+  onMessage(listener: (message: unknown) => void): void;
+  /** Receives an uncaught error that ended the thread. */
+  onError(listener: (error: Error) => void): void;
+  /** Stops the thread at once, even in the middle of synchronous work. */
+  terminate(): void;
+}
+
+/** The parent, as a thread sees it. */
+export interface ParentPort {
+  /** Sends a message (structured clone) to the parent. */
+  postMessage(message: unknown): void;
+  /** Receives the parent's messages. */
+  onMessage(listener: (message: unknown) => void): void;
+}

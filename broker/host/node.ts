@@ -26,6 +26,7 @@ import type {
   ServeOptions,
   SpawnOptions,
 } from "./host.ts";
+import { parseProcStatus } from "./proc.ts";
 
 /** The environment variable that names the Deno binary to run guest code with. */
 export const DENO_PATH_ENV = "EXECBOX_DENO";
@@ -164,13 +165,7 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   } catch {
     return undefined;
   }
-  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-  if (!rss || !hwm) return undefined;
-  return {
-    residentBytes: Number(rss[1]) * 1024,
-    peakResidentBytes: Number(hwm[1]) * 1024,
-  };
+  return parseProcStatus(status);
 }
 
 function _serve(

@@ -23,9 +23,7 @@ import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
-
-/** How often the subprocess's resident memory is read, in milliseconds. */
-export const MEMORY_SAMPLE_MS = 5;
+import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
 const _MIB = 1024 * 1024;
 const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -36,6 +34,7 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "internal_error",
 ]);
 const _MIN_PAYLOAD_BYTES = 65_536;
+const _BACKSTOP_MS = 1000;
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -51,6 +50,13 @@ export interface RunOptions {
   onToolCall: ToolCallHook | undefined;
   /** Limits of this run. */
   limits: Limits;
+  /**
+   * Milliseconds left of `limits.timeoutMs` when the code reaches the
+   * subprocess (preparation took the rest).
+   */
+  remainingMs: number;
+  /** Enforces the deadline and the memory cap from its own thread. */
+  watchdog: Watchdog;
   /** The caller's signal. */
   signal: AbortSignal | undefined;
   /** `performance.now()` when `execute` was called. */
@@ -78,7 +84,6 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const tools = new AbortController();
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
   let toolCalls = 0;
-  let peak = 0;
   let settled = false;
   const running = new Map<AuditCall, number>();
 
@@ -86,6 +91,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     function finish(outcome: { result: unknown } | ExecuteError): void {
       if (settled) return;
       settled = true;
+      // The watchdog decides first: it may have killed the process while
+      // this thread was busy, before the frames it had sent were read.
+      const decided = watch.verdict();
+      if (decided !== undefined) outcome = verdictError(decided);
+      watch.stop();
       for (const [entry, started] of running) {
         entry.durationMs = performance.now() - started;
         entry.outcome = "cancelled";
@@ -97,15 +107,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       if ("code" in outcome && _BROKER_CODES.has(outcome.code)) {
         process.dispose();
       }
-      clearTimeout(timer);
-      clearInterval(watch);
+      clearTimeout(backstop);
       signal?.removeEventListener("abort", onAbort);
       tools.abort();
       const stats = {
         durationMs: performance.now() - options.startedAt,
         toolCalls,
         coldStart: options.cold,
-        peakMemoryBytes: peak,
+        peakMemoryBytes: watch.peakBytes(),
       };
       if ("code" in outcome) {
         resolve({ ok: false, error: outcome, logs: logs.entries, stats });
@@ -122,32 +131,31 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         limit === undefined ? { code, message } : { code, message, limit },
       );
 
-    const timer = setTimeout(
-      () =>
-        fail(
-          "timeout",
-          `Run exceeded the time limit of ${limits.timeoutMs} ms`,
-        ),
-      limits.timeoutMs,
-    );
-    let sampling = false;
-    const watch = setInterval(async () => {
-      if (sampling || settled) return;
-      sampling = true;
-      const usage = await process.memoryUsage();
-      sampling = false;
-      if (usage === undefined || settled) return;
-      peak = Math.max(peak, usage.peakResidentBytes);
-      const rss = usage.residentBytes;
-      if (rss > rssLimit) {
-        fail(
-          "memory_limit",
-          `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory reached ${
-            Math.round(rss / _MIB)
-          } MiB)`,
-        );
+    function verdictError(verdict: WatchdogVerdict): ExecuteError {
+      if (verdict === "timeout") {
+        return {
+          code: "timeout",
+          message: `Run exceeded the time limit of ${limits.timeoutMs} ms`,
+        };
       }
-    }, MEMORY_SAMPLE_MS);
+      return {
+        code: "memory_limit",
+        message:
+          `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory reached ${
+            Math.round(watch.residentBytes() / _MIB)
+          } MiB)`,
+      };
+    }
+    const watch = options.watchdog.watch(process.pid, {
+      timeoutMs: options.remainingMs,
+      rssLimitBytes: rssLimit,
+      onVerdict: (verdict) => finish(verdictError(verdict)),
+    });
+    // Only for a watchdog thread that died: the watchdog ends runs on time.
+    const backstop = setTimeout(
+      () => finish(verdictError("timeout")),
+      options.remainingMs + _BACKSTOP_MS,
+    );
     const onAbort = () => fail("cancelled", "Run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
 

@@ -222,14 +222,23 @@ Deno.test("Broker.execute() reports syntax errors with the user's line and colum
   );
 });
 
-Deno.test("Broker.execute() fails code over 1 MiB with limit_exceeded", async () => {
-  await using broker = await createBroker({ pool: { size: 0 } });
-  const r = await broker.execute(`"${"x".repeat(1_100_000)}"`);
-  assert.equal(!r.ok && r.error.code, "limit_exceeded");
-  assert.match(
-    !r.ok ? r.error.message : "",
-    /^Code is 1100002 bytes, more than the 1048576-byte limit$/,
-  );
+Deno.test("Broker.execute() takes maxCodeBytes per run, before admission", async () => {
+  await using broker = await createBroker({
+    pool: { size: 0 },
+    limits: { maxCodeBytes: 1_100_000 },
+  });
+  const r = await broker.execute(`"${"x".repeat(1_100_000)}".length`, {
+    limits: { maxCodeBytes: 1000 },
+  });
+  assert.deepEqual(r.ok ? undefined : r.error, {
+    code: "limit_exceeded",
+    message: "Code is more than the limit of 1000 bytes (1100009 characters)",
+    limit: "codeBytes",
+  });
+  // Refused without a subprocess or a preparation thread.
+  assert.equal(broker.status().pool.spawned, 0);
+  const big = await broker.execute(`"${"x".repeat(1_099_990)}".length`);
+  assert.equal(big.ok && big.result, 1_099_990);
 });
 
 Deno.test("Broker.execute() takes per-run limits over the broker's", async () => {

@@ -192,12 +192,25 @@ Deno.test("Broker.execute() holds every run to its limits", async (t) => {
     },
   });
 
-  await t.step("Broker.execute() refuses code over 1 MiB", async () => {
-    const run = await broker.execute("1;".repeat(600_000));
+  await t.step("Broker.execute() refuses code over maxCodeBytes", async () => {
+    const run = await broker.execute("1;".repeat(131_073));
     assertFailure(
       run,
       "limit_exceeded",
-      "Code is 1200000 bytes, more than the 1048576-byte limit",
+      "Code is more than the limit of 262144 bytes (262146 characters)",
+    );
+    assert.equal(!run.ok && run.error.limit, "codeBytes");
+    // 87,383 characters, but 262,145 bytes: a euro sign is three in UTF-8.
+    const euros = await broker.execute(`"${"€".repeat(87_381)}"`);
+    assertFailure(
+      euros,
+      "limit_exceeded",
+      "Code is 262145 bytes, more than the limit of 262144",
+    );
+    // 262,143 bytes: under the limit, so it runs.
+    assertResult(
+      await broker.execute(`"${"€".repeat(87_378)}".length`),
+      87_378,
     );
   });
 

@@ -1,0 +1,233 @@
+/**
+ * Guest code preparation off the broker's main thread: a few threads
+ * (`prepare_thread.ts`) that each run the TypeScript parse and transform. A
+ * preparation that outlives its run's deadline is stopped by terminating its
+ * thread, which ends even a synchronous parse at once.
+ *
+ * @module
+ */
+
+import { type HostThread, startThread } from "../host/thread.ts";
+import type { PrepareResult } from "./transform.ts";
+
+/** A job for a preparation thread. */
+export interface ToPrepareThread {
+  /** The job's id. */
+  id: number;
+  /** The code as the guest submitted it. */
+  code: string;
+}
+
+/** What a preparation thread answers. */
+export type FromPrepareThread =
+  | { t: "ready" }
+  | { t: "prepared"; id: number; result: PrepareResult; elapsedMs: number }
+  | { t: "failed"; id: number; message: string };
+
+/** How a preparation ended. */
+export type PrepareOutcome =
+  | { t: "prepared"; result: PrepareResult; elapsedMs: number }
+  | { t: "timeout" }
+  | { t: "cancelled" }
+  | { t: "failed"; message: string };
+
+interface _Job {
+  code: string;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  resolve: (outcome: PrepareOutcome) => void;
+}
+
+interface _Worker {
+  thread: HostThread;
+  ready: Promise<void>;
+  /** Settles the job it runs, if any, with a thread's answer or error. */
+  settle: ((message: FromPrepareThread | Error) => void) | undefined;
+  /** Ends the job it runs, if any, as cancelled. */
+  cancel: (() => void) | undefined;
+}
+
+/** Prepares guest code in threads, each job bounded by its run's deadline. */
+export class CodePreparer {
+  readonly #maxThreads: number;
+  readonly #idle: _Worker[] = [];
+  readonly #queue: _Job[] = [];
+  readonly #all = new Set<_Worker>();
+  #threads = 0;
+  #starting = 0;
+  #nextId = 1;
+  #closed = false;
+
+  /**
+   * @param maxThreads The most threads preparing at once (each holds its own
+   * copy of the TypeScript compiler, ~50 MiB).
+   */
+  constructor(maxThreads: number) {
+    this.#maxThreads = maxThreads;
+  }
+
+  /** Starts one thread ahead of the first run, unless one exists. */
+  warm(): Promise<void> {
+    if (this.#threads > 0 || this.#closed) return Promise.resolve();
+    this.#starting++;
+    const worker = this.#start();
+    return worker.ready.then(
+      () => {
+        this.#starting--;
+        this.#release(worker);
+      },
+      () => {
+        this.#starting--;
+      },
+    );
+  }
+
+  /**
+   * Prepares code. The time counted against `timeoutMs` starts when a ready
+   * thread takes the job: waiting for a thread to start is not the run's.
+   *
+   * @param code The code as submitted.
+   * @param timeoutMs Milliseconds the preparation may take.
+   * @param signal Cancels the preparation.
+   * @returns How it ended; never rejects.
+   */
+  prepare(
+    code: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<PrepareOutcome> {
+    if (this.#closed) {
+      return Promise.resolve({ t: "cancelled" });
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({ code, timeoutMs, signal, resolve });
+      this.#dispatch();
+    });
+  }
+
+  /** Terminates every thread; pending jobs end `cancelled`. */
+  close(): void {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.resolve({ t: "cancelled" });
+    for (const worker of [...this.#all]) {
+      worker.cancel?.();
+      this.#retire(worker);
+    }
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#idle.length > 0) {
+      this.#run(this.#idle.pop()!, this.#queue.shift()!);
+    }
+    let wanted = this.#queue.length - this.#starting;
+    while (wanted-- > 0 && this.#threads < this.#maxThreads) {
+      this.#starting++;
+      const started = this.#start();
+      started.ready.then(
+        () => {
+          this.#starting--;
+          this.#release(started);
+        },
+        () => {
+          this.#starting--;
+          this.#dispatch();
+        },
+      );
+    }
+  }
+
+  #start(): _Worker {
+    this.#threads++;
+    const thread = startThread(
+      new URL("./prepare_thread.ts", import.meta.url),
+    );
+    // (Not Promise.withResolvers: the npm build runs on Node 20.)
+    let ready!: { resolve: () => void; reject: (error: Error) => void };
+    const readyPromise = new Promise<void>((resolve, reject) => {
+      ready = { resolve, reject };
+    });
+    const worker: _Worker = {
+      thread,
+      ready: readyPromise,
+      settle: undefined,
+      cancel: undefined,
+    };
+    this.#all.add(worker);
+    thread.onMessage((data: unknown) => {
+      const message = data as FromPrepareThread;
+      if (message.t === "ready") ready.resolve();
+      else worker.settle?.(message);
+    });
+    thread.onError((error: Error) => {
+      // A thread that dies is replaced by the next job that needs one.
+      this.#retire(worker);
+      ready.reject(error);
+      worker.settle?.(error);
+    });
+    return worker;
+  }
+
+  #retire(worker: _Worker): void {
+    if (!this.#all.delete(worker)) return;
+    worker.thread.terminate();
+    const index = this.#idle.indexOf(worker);
+    if (index >= 0) this.#idle.splice(index, 1);
+    this.#threads--;
+  }
+
+  #release(worker: _Worker): void {
+    if (this.#closed) {
+      this.#retire(worker);
+      return;
+    }
+    this.#idle.push(worker);
+    this.#dispatch();
+  }
+
+  #run(worker: _Worker, job: _Job): void {
+    if (job.signal?.aborted) {
+      job.resolve({ t: "cancelled" });
+      this.#release(worker);
+      return;
+    }
+    const id = this.#nextId++;
+    const end = (outcome: PrepareOutcome, healthy: boolean) => {
+      clearTimeout(timer);
+      job.signal?.removeEventListener("abort", onAbort);
+      worker.settle = undefined;
+      worker.cancel = undefined;
+      // A thread stopped mid-parse cannot be reused: it is terminated, and
+      // the next job that needs one starts a fresh thread.
+      if (healthy) this.#release(worker);
+      else {
+        this.#retire(worker);
+        this.#dispatch();
+      }
+      job.resolve(outcome);
+    };
+    const timer = setTimeout(
+      () => end({ t: "timeout" }, false),
+      job.timeoutMs,
+    );
+    const onAbort = () => end({ t: "cancelled" }, false);
+    worker.cancel = onAbort;
+    job.signal?.addEventListener("abort", onAbort, { once: true });
+    worker.settle = (message) => {
+      if (message instanceof Error) {
+        return end({ t: "failed", message: message.message }, false);
+      }
+      if (message.t === "ready" || message.id !== id) return;
+      if (message.t === "failed") {
+        return end({ t: "failed", message: message.message }, true);
+      }
+      // Measured by the thread: a busy main thread reading the answer late
+      // does not take the run's time.
+      end({
+        t: "prepared",
+        result: message.result,
+        elapsedMs: message.elapsedMs,
+      }, true);
+    };
+    worker.thread.postMessage({ id, code: job.code } satisfies ToPrepareThread);
+  }
+}

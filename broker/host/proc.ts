@@ -1,0 +1,41 @@
+/**
+ * Reading Linux's `/proc` files, shared by both hosts and their threads.
+ *
+ * @module
+ */
+
+/** What the broker reads of a process from `/proc/<pid>/status`. */
+export interface ProcessSample {
+  /** Resident memory now, in bytes. */
+  residentBytes: number;
+  /** The highest resident memory so far (the high-water mark), in bytes. */
+  peakResidentBytes: number;
+}
+
+/**
+ * Parses the memory lines of `/proc/<pid>/status`.
+ *
+ * @param status The file's text.
+ * @returns The sample, or `undefined` when the lines are missing.
+ */
+export function parseProcStatus(status: string): ProcessSample | undefined {
+  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!rss || !hwm) return undefined;
+  return {
+    residentBytes: Number(rss[1]) * 1024,
+    peakResidentBytes: Number(hwm[1]) * 1024,
+  };
+}
+
+/**
+ * Field 22 of `/proc/<pid>/stat`; the command name (field 2) may hold spaces
+ * and parentheses, so fields are counted after its last `)`.
+ *
+ * @param stat The file's text.
+ * @returns The start time, or `undefined` when the text is not a stat line.
+ */
+export function parseStartTime(stat: string): string | undefined {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields[19];
+}

@@ -1,0 +1,101 @@
+/**
+ * Threads for the broker's own work that must not wait on its main thread:
+ * the watchdog that enforces deadlines and memory, and guest code
+ * preparation. Deno's implementation uses Web Workers; the npm build swaps in
+ * `thread_node.ts`, which uses `node:worker_threads`. Both sides of a thread
+ * import this file: the parent to start it, the thread to reach its parent and
+ * the operating system synchronously.
+ *
+ * @module
+ */
+
+import type { HostThread, ParentPort } from "./host.ts";
+import { parseProcStatus, parseStartTime, type ProcessSample } from "./proc.ts";
+
+export type { HostThread, ParentPort, ProcessSample };
+
+/**
+ * Starts a module as a thread with the broker's permissions.
+ *
+ * @param url The thread's module (a `.ts` file next to its parent's source).
+ * @returns The running thread.
+ */
+export function startThread(url: URL): HostThread {
+  const worker = new Worker(url.href, { type: "module" });
+  return {
+    postMessage: (message) => worker.postMessage(message),
+    onMessage(listener) {
+      worker.addEventListener("message", (event) => listener(event.data));
+    },
+    onError(listener) {
+      worker.addEventListener("error", (event) => {
+        event.preventDefault();
+        listener(new Error(event.message));
+      });
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * The parent of the calling thread.
+ *
+ * @returns Its port.
+ */
+export function parentPort(): ParentPort {
+  // deno-lint-ignore no-explicit-any
+  const self = globalThis as any;
+  return {
+    postMessage: (message) => self.postMessage(message),
+    onMessage(listener) {
+      self.addEventListener(
+        "message",
+        (event: MessageEvent) => listener(event.data),
+      );
+    },
+  };
+}
+
+/**
+ * Reads a process's memory from `/proc/<pid>/status`, synchronously.
+ *
+ * @param pid The process.
+ * @returns Its memory, or `undefined` when it is gone or `/proc` is missing.
+ */
+export function sampleProcess(pid: number): ProcessSample | undefined {
+  let status: string;
+  try {
+    status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return undefined;
+  }
+  return parseProcStatus(status);
+}
+
+/**
+ * The start time of a process (field 22 of `/proc/<pid>/stat`), which tells
+ * a process from a later one that reuses its pid.
+ *
+ * @param pid The process.
+ * @returns Its start time in clock ticks, or `undefined` when unknown.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    return parseStartTime(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends SIGKILL to a process; does nothing when it is gone.
+ *
+ * @param pid The process.
+ */
+export function killProcess(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The broker's side of the watchdog thread (`watchdog_thread.ts`): one thread
+ * per broker, started on the first run, that enforces deadlines and resident
+ * memory even while the broker's main thread is busy.
+ *
+ * @module
+ */
+
+import { type HostThread, startThread } from "../host/thread.ts";
+import {
+  CELL_LENGTH,
+  CELL_PEAK_KIB,
+  CELL_RESIDENT_KIB,
+  CELL_VERDICT,
+  type FromWatchdog,
+  type ToWatchdog,
+  VERDICT_MEMORY,
+  VERDICT_TIMEOUT,
+} from "./watchdog_protocol.ts";
+
+/** What the watchdog decided about a run. */
+export type WatchdogVerdict = "timeout" | "memory_limit";
+
+/** What {@linkcode Watchdog.watch} needs. */
+export interface WatchOptions {
+  /** Milliseconds from now until the process is killed for `timeout`. */
+  timeoutMs: number;
+  /** Resident bytes above which it is killed for `memory_limit`. */
+  rssLimitBytes: number;
+  /** Called once, on the main thread, after the watchdog killed the process. */
+  onVerdict: (verdict: WatchdogVerdict) => void;
+}
+
+/** One watched process. */
+export interface ProcessWatch {
+  /**
+   * The watchdog's verdict, read synchronously: set before the kill, so a
+   * process found dead was killed for this reason when it is set.
+   */
+  verdict(): WatchdogVerdict | undefined;
+  /** The highest resident memory the watchdog saw, in bytes. */
+  peakBytes(): number;
+  /** The resident memory that broke the cap, in bytes (0 when it did not). */
+  residentBytes(): number;
+  /** Stops watching; the verdict stays readable. */
+  stop(): void;
+}
+
+/** Enforces deadlines and memory caps from its own thread. */
+export class Watchdog {
+  #thread: HostThread | undefined;
+  #nextId = 1;
+  readonly #onVerdict = new Map<number, () => void>();
+
+  /**
+   * Starts watching a process.
+   *
+   * @param pid The process the watchdog kills (SIGKILL) when a limit is hit.
+   * @param options Its deadline, memory cap and verdict listener.
+   * @returns The watch.
+   */
+  watch(pid: number, options: WatchOptions): ProcessWatch {
+    const id = this.#nextId++;
+    const cell = new Int32Array(
+      new SharedArrayBuffer(CELL_LENGTH * Int32Array.BYTES_PER_ELEMENT),
+    );
+    const verdict = (): WatchdogVerdict | undefined => {
+      switch (Atomics.load(cell, CELL_VERDICT)) {
+        case VERDICT_TIMEOUT:
+          return "timeout";
+        case VERDICT_MEMORY:
+          return "memory_limit";
+        default:
+          return undefined;
+      }
+    };
+    this.#onVerdict.set(id, () => {
+      this.#onVerdict.delete(id);
+      const decided = verdict();
+      if (decided !== undefined) options.onVerdict(decided);
+    });
+    this.#send({
+      t: "watch",
+      id,
+      pid,
+      deadline: performance.timeOrigin + performance.now() + options.timeoutMs,
+      rssLimit: options.rssLimitBytes,
+      cell: cell.buffer as SharedArrayBuffer,
+    });
+    return {
+      verdict,
+      peakBytes: () => Atomics.load(cell, CELL_PEAK_KIB) * 1024,
+      residentBytes: () => Atomics.load(cell, CELL_RESIDENT_KIB) * 1024,
+      stop: () => {
+        if (this.#onVerdict.delete(id)) this.#send({ t: "stop", id });
+      },
+    };
+  }
+
+  /** Starts the thread ahead of the first run. */
+  warm(): void {
+    this.#thread ??= this.#start();
+  }
+
+  /** Stops the thread; watches still open are abandoned. */
+  close(): void {
+    this.#thread?.terminate();
+    this.#thread = undefined;
+    this.#onVerdict.clear();
+  }
+
+  #send(message: ToWatchdog): void {
+    this.#thread ??= this.#start();
+    this.#thread.postMessage(message);
+  }
+
+  #start(): HostThread {
+    const thread = startThread(
+      new URL("./watchdog_thread.ts", import.meta.url),
+    );
+    thread.onMessage((data: unknown) => {
+      this.#onVerdict.get((data as FromWatchdog).id)?.();
+    });
+    // A thread that died takes its watches with it: the runs' backstop
+    // timers still end them, and the next run starts a new thread.
+    thread.onError(() => {
+      if (this.#thread === thread) this.#thread = undefined;
+      thread.terminate();
+    });
+    return thread;
+  }
+}

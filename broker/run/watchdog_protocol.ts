@@ -1,0 +1,41 @@
+/**
+ * The messages between the broker's main thread and its watchdog thread, and
+ * the layout of the shared cell where the watchdog writes a run's verdict.
+ *
+ * @module
+ */
+
+/** How often the watchdog reads each run's resident memory, in milliseconds. */
+export const WATCHDOG_SAMPLE_MS = 5;
+
+/** Index of the verdict in a run's cell: `0` none, else a `VERDICT_*`. */
+export const CELL_VERDICT = 0;
+/** Index of the highest resident memory seen, in KiB. */
+export const CELL_PEAK_KIB = 1;
+/** Index of the resident memory that broke the cap, in KiB. */
+export const CELL_RESIDENT_KIB = 2;
+/** Number of `Int32` slots in a cell. */
+export const CELL_LENGTH = 3;
+
+/** The run passed its deadline. */
+export const VERDICT_TIMEOUT = 1;
+/** The run's resident memory passed its cap. */
+export const VERDICT_MEMORY = 2;
+
+/** What the main thread tells the watchdog. */
+export type ToWatchdog =
+  | {
+    t: "watch";
+    id: number;
+    pid: number;
+    /** Wall-clock deadline, `performance.timeOrigin + performance.now()`. */
+    deadline: number;
+    /** Resident-memory cap in bytes. */
+    rssLimit: number;
+    /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
+    cell: SharedArrayBuffer;
+  }
+  | { t: "stop"; id: number };
+
+/** What the watchdog tells the main thread. */
+export type FromWatchdog = { t: "verdict"; id: number };

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { CodePreparer } from "../../../broker/code/preparer.ts";
+
+// Slow enough to parse (seconds) that a short deadline always ends it first.
+const SLOW = "{" + "x ".repeat(131_000) + "}";
+
+Deno.test("CodePreparer.prepare() prepares code in a thread and reports the thread's time", async () => {
+  const preparer = new CodePreparer(1);
+  try {
+    const outcome = await preparer.prepare("const x: number = 2;\nx * 3", 5000);
+    assert.equal(outcome.t, "prepared");
+    if (outcome.t !== "prepared") return;
+    assert.equal(outcome.result.ok, true);
+    assert.ok(outcome.elapsedMs >= 0);
+    const bad = await preparer.prepare("let = ;", 5000);
+    assert.equal(bad.t === "prepared" && bad.result.ok, false);
+  } finally {
+    preparer.close();
+  }
+});
+
+Deno.test("CodePreparer.prepare() ends a slow parse at its deadline and replaces the thread", async () => {
+  const preparer = new CodePreparer(1);
+  try {
+    assert.deepEqual(await preparer.prepare(SLOW, 100), { t: "timeout" });
+    const next = await preparer.prepare("1 + 1", 5000);
+    assert.equal(next.t === "prepared" && next.result.ok, true);
+  } finally {
+    preparer.close();
+  }
+});
+
+Deno.test("CodePreparer.prepare() ends a preparation whose signal aborts", async () => {
+  const preparer = new CodePreparer(1);
+  try {
+    const controller = new AbortController();
+    const pending = preparer.prepare(SLOW, 60_000, controller.signal);
+    controller.abort();
+    assert.deepEqual(await pending, { t: "cancelled" });
+  } finally {
+    preparer.close();
+  }
+});
+
+Deno.test("CodePreparer.close() cancels running and queued preparations", async () => {
+  const preparer = new CodePreparer(1);
+  const running = preparer.prepare(SLOW, 60_000);
+  const queued = preparer.prepare("1", 60_000);
+  preparer.close();
+  assert.deepEqual(await running, { t: "cancelled" });
+  assert.deepEqual(await queued, { t: "cancelled" });
+  assert.deepEqual(await preparer.prepare("1", 1000), { t: "cancelled" });
+});
