@@ -207,7 +207,8 @@ Deno.test("createBroker() rejects a runtime that never reports ready", async () 
           "{ t: 'nothing' }".replace("{ t: 'nothing' }", '"x"'),
         ),
         pool: { size: 1 },
-        startTimeoutMs: 300,
+        // A bad frame fails the start at once; the time is for slow machines.
+        startTimeoutMs: 10_000,
       }),
     {
       name: "ExecboxError",
