@@ -76,10 +76,27 @@ export class Broker {
       options.limits,
       "broker options",
     );
-    this.#admission = new Admission(
-      positiveInteger(options.maxConcurrency, 4, "maxConcurrency"),
-      positiveInteger(options.maxQueue, 64, "maxQueue", 0),
+    const maxConcurrency = positiveInteger(
+      options.maxConcurrency,
+      4,
+      "maxConcurrency",
     );
+    const maxQueue = positiveInteger(options.maxQueue, 64, "maxQueue", 0);
+    this.#admission = new Admission({
+      maxConcurrency,
+      maxQueue,
+      maxConcurrencyPerCaller: positiveInteger(
+        options.maxConcurrencyPerCaller,
+        Math.ceil(maxConcurrency / 2),
+        "maxConcurrencyPerCaller",
+      ),
+      maxQueuePerCaller: positiveInteger(
+        options.maxQueuePerCaller,
+        Math.ceil(maxQueue / 2),
+        "maxQueuePerCaller",
+        0,
+      ),
+    });
     const host = options.host ?? denoHost;
     this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
     this.#sources = new ToolSources(options, host);
@@ -254,15 +271,12 @@ export class Broker {
     if (signal.aborted) return cancelled();
 
     this.#sources.retryIfDue();
-    const admission = await this.#admission.enter(signal);
+    const admission = await this.#admission.enter(signal, options.caller);
+    if (admission === "cancelled") return cancelled();
     if (admission !== undefined) {
-      return admission === "full"
-        ? failed(
-          "limit_exceeded",
-          `Run queue is full: ${this.#admission.running} runs executing and ${this.#admission.queued} waiting (maxConcurrency ${this.#admission.maxConcurrency}, maxQueue ${this.#admission.maxQueue})`,
-          { limit: "queue" },
-        )
-        : cancelled();
+      return failed("limit_exceeded", admission.message, {
+        limit: admission.limit,
+      });
     }
     try {
       let state;
@@ -317,7 +331,7 @@ export class Broker {
       }
       return result;
     } finally {
-      this.#admission.leave();
+      this.#admission.leave(options.caller);
     }
   }
 
