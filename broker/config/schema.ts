@@ -117,6 +117,8 @@ const _schema = z.strictObject({
     size: _whole(0).optional(),
     maxConcurrency: _whole(1).optional(),
     maxQueue: _whole(0).optional(),
+    maxConcurrencyPerCaller: _whole(1).optional(),
+    maxQueuePerCaller: _whole(0).optional(),
   }, { error: "must be an object" }).optional(),
   http: z.strictObject({
     hostname: _text.optional(),

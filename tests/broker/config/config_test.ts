@@ -138,7 +138,13 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       legacy: { type: "sse", url: "http://localhost:9000/sse" },
     },
     limits: { timeoutMs: 10000, memoryMb: 256 },
-    pool: { size: 1, maxConcurrency: 2, maxQueue: 16 },
+    pool: {
+      size: 1,
+      maxConcurrency: 2,
+      maxQueue: 16,
+      maxConcurrencyPerCaller: 1,
+      maxQueuePerCaller: 8,
+    },
     http: {
       hostname: "127.0.0.1",
       port: 8787,
@@ -837,4 +843,13 @@ Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets",
   });
   const poolOnly = parseConfig('{"pool": {"maxQueue": 8}}', "x.jsonc", {});
   assert.deepEqual(brokerOptionsFromConfig(poolOnly.config), { maxQueue: 8 });
+  const shares = parseConfig(
+    '{"pool": {"maxConcurrencyPerCaller": 1, "maxQueuePerCaller": 0}}',
+    "x.jsonc",
+    {},
+  );
+  assert.deepEqual(brokerOptionsFromConfig(shares.config), {
+    maxConcurrencyPerCaller: 1,
+    maxQueuePerCaller: 0,
+  });
 });
