@@ -35,6 +35,14 @@ export interface HttpConfig {
   allowedOrigins?: string[];
   /** Values of the `Host` header that are accepted (against DNS rebinding). */
   allowedHosts?: string[];
+  /** The most JSON-RPC messages one `POST /mcp` may batch (default 8). */
+  maxBatch?: number;
+  /** Time a client has to send a request's headers, in ms (default 10000). */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, in ms (default 30000). */
+  requestTimeoutMs?: number;
+  /** Connections open at once; more are closed (default 256). */
+  maxConnections?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */

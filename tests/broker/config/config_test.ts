@@ -152,6 +152,10 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       maxBodyBytes: 1048576,
       allowedOrigins: ["https://app.example.com"],
       allowedHosts: ["localhost:8787"],
+      maxBatch: 8,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      maxConnections: 256,
     },
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
@@ -306,6 +310,22 @@ Deno.test("parseConfig() reports a value of the wrong type with its path, line a
       "pool.maxConcurrency must be a whole number of at least 1 at 3:23",
     ],
     [{ pool: { maxQueue: "8" } }, "pool.maxQueue must be a number at 3:17"],
+    [
+      { pool: { maxConcurrencyPerCaller: 0 } },
+      "pool.maxConcurrencyPerCaller must be a whole number of at least 1 at 3:32",
+    ],
+    [
+      { http: { maxBatch: 0 } },
+      "http.maxBatch must be a whole number of at least 1 at 3:17",
+    ],
+    [
+      { http: { maxConnections: 1.5 } },
+      "http.maxConnections must be a whole number of at least 1 at 3:23",
+    ],
+    [
+      { http: { headersTimeoutMs: 60000 } },
+      "http.headersTimeoutMs must leave requestTimeoutMs (30000) at least headersTimeoutMs (60000) at 3:25",
+    ],
   ];
   for (const [value, message] of cases) {
     assert.equal(

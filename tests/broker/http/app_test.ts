@@ -11,6 +11,7 @@ import {
   type BrokerOptions,
   createBroker,
   defineTool,
+  denoHost,
   ExecboxError,
   type Providers,
 } from "../../../mod.ts";
@@ -76,13 +77,12 @@ async function start(
       }
     },
   });
-  // Deno.serve rather than denoHost.serve: the latter reads `server` in
-  // onListen, which Deno 2.9 calls before Deno.serve returns.
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    app.fetch,
-  );
-  const base = `http://127.0.0.1:${server.addr.port}`;
+  // The host seam `execbox serve` uses.
+  const server = await denoHost.serve(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  const base = `http://127.0.0.1:${server.address.port}`;
   return {
     broker,
     base,
