@@ -93,6 +93,7 @@ async function _run(args: string[]): Promise<number> {
     ...(http.allowedOrigins === undefined
       ? {}
       : { allowedOrigins: http.allowedOrigins }),
+    ...(http.maxBatch === undefined ? {} : { maxBatch: http.maxBatch }),
     log: (line) => err(`${line}\n`),
   });
   const server = await denoHost.serve(app.fetch, {
