@@ -150,8 +150,11 @@ const _MAX_BATCH = 8;
  * @param broker The broker whose runs and tools the app serves.
  * @param options Tokens, body size, allowed hosts and origins, the access
  * log and MCP server options.
- * @returns A Hono app, to serve (`Deno.serve(app.fetch)`) or mount
- * (`app.route("/execbox", createHttpApp(broker))`).
+ * @returns A Hono app, to serve or mount
+ * (`app.route("/execbox", createHttpApp(broker))`). Serve it with
+ * `denoHost.serve(app.fetch, options)` (as `execbox serve` does) for its
+ * header and request deadlines and its connection cap: `Deno.serve` has
+ * neither, so a slow client could hold its connections.
  * @throws {TypeError} On an empty or repeated token.
  * @throws {RangeError} When `maxBodyBytes` or `maxBatch` is not a positive
  * whole number, or as {@linkcode createMcpServer} throws for `mcp`.
