@@ -82,6 +82,7 @@ export type {
 } from "./broker/upstream/config.ts";
 export type { ToolCall, ToolCallHook } from "./broker/run/tool_call.ts";
 export type {
+  ClientError,
   Host,
   HostProcess,
   HostServer,

@@ -79,10 +79,27 @@ export class Broker {
       options.limits,
       "broker options",
     );
-    this.#admission = new Admission(
-      positiveInteger(options.maxConcurrency, 4, "maxConcurrency"),
-      positiveInteger(options.maxQueue, 64, "maxQueue", 0),
+    const maxConcurrency = positiveInteger(
+      options.maxConcurrency,
+      4,
+      "maxConcurrency",
     );
+    const maxQueue = positiveInteger(options.maxQueue, 64, "maxQueue", 0);
+    this.#admission = new Admission({
+      maxConcurrency,
+      maxQueue,
+      maxConcurrencyPerCaller: positiveInteger(
+        options.maxConcurrencyPerCaller,
+        Math.ceil(maxConcurrency / 2),
+        "maxConcurrencyPerCaller",
+      ),
+      maxQueuePerCaller: positiveInteger(
+        options.maxQueuePerCaller,
+        Math.ceil(maxQueue / 2),
+        "maxQueuePerCaller",
+        0,
+      ),
+    });
     const host = options.host ?? denoHost;
     this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
     this.#sources = new ToolSources(options, host);
@@ -107,7 +124,7 @@ export class Broker {
     // One preparation thread per run slot, up to four: a pathological input
     // holds only its own thread, until its run's deadline.
     this.#preparer = new CodePreparer(
-      Math.min(this.#admission.maxConcurrency, _MAX_PREPARE_THREADS),
+      Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
     this.#pool = new RuntimePool({
       host,
@@ -258,15 +275,12 @@ export class Broker {
     if (signal.aborted) return cancelled();
 
     this.#sources.retryIfDue();
-    const admission = await this.#admission.enter(signal);
+    const admission = await this.#admission.enter(signal, options.caller);
+    if (admission === "cancelled") return cancelled();
     if (admission !== undefined) {
-      return admission === "full"
-        ? failed(
-          "limit_exceeded",
-          `Run queue is full: ${this.#admission.running} runs executing and ${this.#admission.queued} waiting (maxConcurrency ${this.#admission.maxConcurrency}, maxQueue ${this.#admission.maxQueue})`,
-          { limit: "queue" },
-        )
-        : cancelled();
+      return failed("limit_exceeded", admission.message, {
+        limit: admission.limit,
+      });
     }
     try {
       // After admission, so preparation counts against maxConcurrency, and
@@ -348,7 +362,7 @@ export class Broker {
       }
       return result;
     } finally {
-      this.#admission.leave();
+      this.#admission.leave(options.caller);
     }
   }
 

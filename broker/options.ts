@@ -108,10 +108,26 @@ export interface BrokerOptions {
   maxConcurrency?: number;
   /**
    * Runs that may wait for a slot; beyond it `execute` fails at once with
-   * `limit_exceeded`.
+   * `limit_exceeded` (`limit: "queue"`).
    * @default {64}
    */
   maxQueue?: number;
+  /**
+   * Runs one caller (`ExecuteOptions.caller`: the HTTP token's name,
+   * `"anonymous"` for every request without one, `"mcp"` on stdio) may
+   * have executing at once; its further runs wait, even with slots free.
+   * Runs without a caller have no share. Set it to `maxConcurrency` to
+   * turn the share off.
+   * @default {half of maxConcurrency, rounded up}
+   */
+  maxConcurrencyPerCaller?: number;
+  /**
+   * Runs one caller may have waiting; beyond it `execute` fails at once
+   * with `limit_exceeded` (`limit: "callerQueue"`), while other callers'
+   * runs are still admitted.
+   * @default {half of maxQueue, rounded up}
+   */
+  maxQueuePerCaller?: number;
   /**
    * The Deno binary that runs guest code.
    * @default {the host's default: on Deno the running binary, on Node the `deno` npm package's native binary or `$EXECBOX_DENO`}
@@ -141,9 +157,11 @@ export interface ExecuteOptions {
    */
   session?: string;
   /**
-   * Who asks, for the audit record and to scope sessions (the HTTP service
-   * passes the token's name).
-   * @default {"library"}
+   * Who asks, for the audit record, to scope sessions, and for the
+   * caller's share of run slots and queue (`maxConcurrencyPerCaller`,
+   * `maxQueuePerCaller`; the HTTP service passes the token's name). A run
+   * without one has no share and is recorded as `"library"`.
+   * @default {undefined (recorded as "library")}
    */
   caller?: string;
   /** Limits for this run, over the broker's. */

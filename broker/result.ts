@@ -29,7 +29,8 @@ export interface ExecuteError {
   column?: number;
   /**
    * For `limit_exceeded`: which limit (`"queue"` when the broker's run queue
-   * was full, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
+   * was full, `"callerQueue"` when the caller had its whole share of runs
+   * executing and waiting, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
    * `"codeBytes"`, `"toolArgumentBytes"`).
    */
   limit?: string;

@@ -35,6 +35,14 @@ export interface HttpConfig {
   allowedOrigins?: string[];
   /** Values of the `Host` header that are accepted (against DNS rebinding). */
   allowedHosts?: string[];
+  /** The most JSON-RPC messages one `POST /mcp` may batch (default 8). */
+  maxBatch?: number;
+  /** Time a client has to send a request's headers, in ms (default 10000). */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, in ms (default 30000). */
+  requestTimeoutMs?: number;
+  /** Connections open at once; more are closed (default 256). */
+  maxConnections?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */
@@ -45,6 +53,10 @@ export interface PoolConfig {
   maxConcurrency?: number;
   /** Runs that may wait for a slot (`BrokerOptions.maxQueue`). */
   maxQueue?: number;
+  /** Runs one caller may have executing (`BrokerOptions.maxConcurrencyPerCaller`). */
+  maxConcurrencyPerCaller?: number;
+  /** Runs one caller may have waiting (`BrokerOptions.maxQueuePerCaller`). */
+  maxQueuePerCaller?: number;
 }
 
 /** The `sessions` section: where session state lives. */
@@ -132,6 +144,10 @@ export interface ConfigBrokerOptions {
   maxConcurrency?: number;
   /** Runs that may wait for a slot. */
   maxQueue?: number;
+  /** Runs one caller may have executing at once. */
+  maxConcurrencyPerCaller?: number;
+  /** Runs one caller may have waiting. */
+  maxQueuePerCaller?: number;
   /** Session state. */
   sessions?: SessionOptions;
   /** What audit records hold (the sink is the caller's: see `audit.file`). */
@@ -332,10 +348,22 @@ export function brokerOptionsFromConfig(
     options.mcpServers = config.mcpServers;
   }
   if (Object.keys(config.limits).length > 0) options.limits = config.limits;
-  const { size, maxConcurrency, maxQueue } = config.pool;
+  const {
+    size,
+    maxConcurrency,
+    maxQueue,
+    maxConcurrencyPerCaller,
+    maxQueuePerCaller,
+  } = config.pool;
   if (size !== undefined) options.pool = { size };
   if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency;
   if (maxQueue !== undefined) options.maxQueue = maxQueue;
+  if (maxConcurrencyPerCaller !== undefined) {
+    options.maxConcurrencyPerCaller = maxConcurrencyPerCaller;
+  }
+  if (maxQueuePerCaller !== undefined) {
+    options.maxQueuePerCaller = maxQueuePerCaller;
+  }
   const { dir, maxBytes, ttlMs } = config.sessions;
   if (dir !== undefined || maxBytes !== undefined || ttlMs !== undefined) {
     options.sessions = {

@@ -11,6 +11,10 @@ import { z } from "zod";
 import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
 import { DEFAULT_LIMITS, mergeLimits } from "../limits.ts";
 import { nearestKey } from "./nearest_key.ts";
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS as _HEADERS_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS as _REQUEST_TIMEOUT_MS,
+} from "../host/host.ts";
 
 const _str = z.string({ error: "must be a string" });
 const _text = _str.min(1, { error: "must not be empty" });
@@ -118,6 +122,8 @@ const _schema = z.strictObject({
     size: _whole(0).optional(),
     maxConcurrency: _whole(1).optional(),
     maxQueue: _whole(0).optional(),
+    maxConcurrencyPerCaller: _whole(1).optional(),
+    maxQueuePerCaller: _whole(0).optional(),
   }, { error: "must be an object" }).optional(),
   http: z.strictObject({
     hostname: _text.optional(),
@@ -128,7 +134,26 @@ const _schema = z.strictObject({
     maxBodyBytes: _whole(1).optional(),
     allowedOrigins: _strings.optional(),
     allowedHosts: _strings.optional(),
-  }, { error: "must be an object" }).optional(),
+    maxBatch: _whole(1).optional(),
+    headersTimeoutMs: _whole(1).optional(),
+    requestTimeoutMs: _whole(1).optional(),
+    maxConnections: _whole(1).optional(),
+  }, { error: "must be an object" }).superRefine((http, ctx) => {
+    const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
+    const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;
+    if (headers > request) {
+      ctx.addIssue({
+        code: "custom",
+        path: [
+          http.requestTimeoutMs === undefined
+            ? "headersTimeoutMs"
+            : "requestTimeoutMs",
+        ],
+        message:
+          `must leave requestTimeoutMs (${request}) at least headersTimeoutMs (${headers})`,
+      });
+    }
+  }).optional(),
   sessions: z.strictObject({
     dir: _text.optional(),
     maxBytes: _whole(1).optional(),

@@ -1,17 +1,11 @@
 /**
- * The {@linkcode Host} seam implemented with Deno's APIs.
+ * The {@linkcode Host} seam implemented with Deno's APIs; HTTP is served
+ * with Deno's `node:http`, as on Node.js (`http_server.ts`).
  *
  * @module
  */
 
-import type {
-  Host,
-  HostProcess,
-  HostServer,
-  MemoryUsage,
-  ServeOptions,
-  SpawnOptions,
-} from "./host.ts";
+import type { Host, HostProcess, MemoryUsage, SpawnOptions } from "./host.ts";
 import { parseProcStatus } from "./proc.ts";
 
 function _spawn(options: SpawnOptions): HostProcess {
@@ -62,28 +56,6 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   return parseProcStatus(status);
 }
 
-async function _serve(
-  handler: (request: Request) => Response | Promise<Response>,
-  options: ServeOptions,
-): Promise<HostServer> {
-  // Deno calls onListen before Deno.serve returns.
-  const listening = Promise.withResolvers<{ hostname: string; port: number }>();
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    onListen: (addr) => {
-      const address = { hostname: addr.hostname, port: addr.port };
-      options.onListen?.(address);
-      listening.resolve(address);
-    },
-  }, handler);
-  return {
-    address: await listening.promise,
-    finished: server.finished,
-    shutdown: () => server.shutdown(),
-  };
-}
-
 /**
  * Reads a whole UTF-8 text file. A missing file rejects with
  * `Deno.errors.NotFound`, whose `code` is `"ENOENT"`.
@@ -101,7 +73,11 @@ export const denoHost: Host = {
   spawn: _spawn,
   memoryUsage: _memoryUsage,
   makeTempDir: (prefix) => Deno.makeTempDir({ prefix }),
-  serve: _serve,
+  // node:http rather than Deno.serve, which has no header deadline or
+  // connection cap (see http_server.ts); loaded on first use, as loading
+  // Deno's node:http takes a tenth of a second or more.
+  serve: async (handler, options) =>
+    (await import("./http_server.ts")).serveHttp(handler, options),
   async removeDir(path) {
     await Deno.remove(path, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;

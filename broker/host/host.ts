@@ -59,6 +59,13 @@ export interface HostProcess {
   kill(signal?: "SIGKILL" | "SIGTERM"): void;
 }
 
+/** Default of {@linkcode ServeOptions.headersTimeoutMs}. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Default of {@linkcode ServeOptions.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Default of {@linkcode ServeOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
 /** What {@linkcode Host.serve} needs. */
 export interface ServeOptions {
   /** Interface to bind, such as `"127.0.0.1"`. */
@@ -67,6 +74,46 @@ export interface ServeOptions {
   port: number;
   /** Called once the socket listens, with the bound address. */
   onListen?: (address: { hostname: string; port: number }) => void;
+  /**
+   * How long a client has to send a request's headers, in milliseconds,
+   * counted from the connection (or, kept alive, from the request's first
+   * byte); past it the client gets a 408 and the connection is closed.
+   * @default {10000}
+   */
+  headersTimeoutMs?: number;
+  /**
+   * How long a client has to send a whole request, headers and body, in
+   * milliseconds, so a body that stalls cannot hold the connection; past it
+   * the client gets a 408 and the connection is closed. Not less than
+   * `headersTimeoutMs`. The time to answer does not count.
+   * @default {30000}
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Connections open at once; one accepted past it is closed at once. A
+   * kept-alive connection with no request closes after 5 s idle.
+   * @default {256}
+   */
+  maxConnections?: number;
+  /**
+   * Told of every connection the server answers or closes itself, without
+   * the handler: so a log can show what the handler never saw.
+   * @default {undefined}
+   */
+  onClientError?: (error: ClientError) => void;
+}
+
+/** A connection the server closed without asking the handler. */
+export interface ClientError {
+  /**
+   * `"timeout"`: headers or body did not arrive in time (answered 408);
+   * `"bad_request"`: not a request the server could parse (400, or 431 for
+   * headers over 16 KiB); `"too_many_connections"`: past `maxConnections`
+   * (closed without an answer).
+   */
+  reason: "timeout" | "bad_request" | "too_many_connections";
+  /** The status sent before closing, if any. */
+  status: 400 | 408 | 431 | undefined;
 }
 
 /** A running HTTP server. */
@@ -93,7 +140,8 @@ export interface Host {
   removeDir(path: string): Promise<void>;
   /**
    * Serves HTTP with a Web-standard handler. The request's `signal` aborts
-   * when the client disconnects.
+   * when the client disconnects. Slow clients are bounded by the options'
+   * deadlines and connection cap.
    */
   serve(
     handler: (request: Request) => Response | Promise<Response>,

@@ -9,23 +9,14 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants as fsConstants, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import { createRequire } from "node:module";
 import { constants as osConstants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { Readable, Writable } from "node:stream";
-import { serve as serveNode } from "@hono/node-server";
 import { ExecboxError } from "../errors.ts";
-import type {
-  Host,
-  HostProcess,
-  HostServer,
-  MemoryUsage,
-  ServeOptions,
-  SpawnOptions,
-} from "./host.ts";
+import type { Host, HostProcess, MemoryUsage, SpawnOptions } from "./host.ts";
+import { serveHttp } from "./http_server.ts";
 import { parseProcStatus } from "./proc.ts";
 
 /** The environment variable that names the Deno binary to run guest code with. */
@@ -168,62 +159,6 @@ async function _memoryUsage(pid: number): Promise<MemoryUsage | undefined> {
   return parseProcStatus(status);
 }
 
-function _serve(
-  handler: (request: Request) => Response | Promise<Response>,
-  options: ServeOptions,
-): Promise<HostServer> {
-  // As Deno's `shutdown()` does: open requests finish, connections without
-  // one close now. Node.js's own `close()` leaves a connection that never
-  // sent a request open until the client or a timeout ends it.
-  const open = new Map<Socket, number>();
-  let closing = false;
-  return new Promise((resolve, reject) => {
-    // Leave the process's global Request and Response alone: this is a library.
-    const server = serveNode({
-      fetch: handler,
-      hostname: options.hostname,
-      port: options.port,
-      overrideGlobalObjects: false,
-    }, (info) => {
-      server.off("error", reject);
-      const address = { hostname: info.address, port: info.port };
-      options.onListen?.(address);
-      const finished = new Promise<void>((done) => server.once("close", done));
-      resolve({
-        address,
-        finished,
-        shutdown: () => {
-          closing = true;
-          const closed = new Promise<void>((done, fail) =>
-            server.close((error) => error ? fail(error) : done())
-          );
-          for (const [socket, requests] of open) {
-            if (requests === 0) socket.destroy();
-          }
-          return closed;
-        },
-      });
-    });
-    server.once("error", reject);
-    server.on("connection", (socket: Socket) => {
-      open.set(socket, 0);
-      socket.once("close", () => open.delete(socket));
-    });
-    server.on(
-      "request",
-      (request: IncomingMessage, response: ServerResponse) => {
-        const socket = request.socket;
-        open.set(socket, (open.get(socket) ?? 0) + 1);
-        response.once("close", () => {
-          const left = (open.get(socket) ?? 1) - 1;
-          open.set(socket, left);
-          if (closing && left === 0) socket.destroy();
-        });
-      },
-    );
-  });
-}
-
 /**
  * Reads a whole UTF-8 text file. A missing file rejects with an error whose
  * `code` is `"ENOENT"`.
@@ -242,7 +177,7 @@ export const nodeHost: Host = {
   memoryUsage: _memoryUsage,
   makeTempDir: (prefix) => mkdtemp(join(tmpdir(), prefix)),
   removeDir: (path) => rm(path, { recursive: true, force: true }),
-  serve: _serve,
+  serve: serveHttp,
 };
 
 /**

@@ -8,14 +8,19 @@
  *
  * | Status | `code` | When |
  * | ------ | ------ | ---- |
- * | 400 | `invalid_json`, `invalid_body`, `invalid_limits`, `invalid_query` | Malformed JSON, a wrong shape, a limit above the server's |
+ * | 400 | `invalid_host`, `invalid_json`, `invalid_body`, `invalid_limits`, `invalid_query` | A `Host` header that is no host name and port, malformed JSON, a wrong shape, a limit above the server's |
  * | 401 | `unauthorized` | A token is configured and the request has none, or a wrong one |
  * | 403 | `forbidden_origin`, `forbidden_host` | `Origin` or `Host` not allowed (DNS rebinding) |
  * | 404 | `not_found` | No such endpoint |
  * | 405 | `method_not_allowed` | Known endpoint, other method (with `Allow`) |
  * | 413 | `payload_too_large` | Body over `maxBodyBytes` |
  * | 415 | `unsupported_media_type` | `POST /v1/execute` without `application/json` |
+ * | 429 | `caller_queue_full` | The caller has its whole share of runs executing and waiting (with `Retry-After`) |
  * | 503 | `queue_full`, `broker_closed`, `not_ready` | Run queue full (with `Retry-After`), broker closed, `/readyz` not ready |
+ *
+ * `/mcp` answers in JSON-RPC: a batch of more than `maxBatch` messages is a
+ * 400 with error `-32600`, and a refused run is the `execute` tool's error
+ * result.
  *
  * A run that fails is not an HTTP error: `POST /v1/execute` answers 200 with
  * the `ExecuteResult`, whose `ok` is `false`.
@@ -27,11 +32,17 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker.ts";
 import { ExecboxError } from "../errors.ts";
-import { BearerTokens, checkAccess, originPolicy } from "./auth.ts";
+import {
+  BearerTokens,
+  checkAccess,
+  isHostHeader,
+  originPolicy,
+} from "./auth.ts";
 import { accessLine, requestPath } from "./log.ts";
 import { CLIENT_CLOSED_STATUS, handleMcpRequest } from "./mcp.ts";
 import {
   HttpMetrics,
+  isCallerQueueFull,
   isQueueFull,
   PROMETHEUS_CONTENT_TYPE,
   runOutcome,
@@ -76,9 +87,20 @@ export interface HttpAppOptions {
   /**
    * `Origin` header values accepted, such as `"https://app.example"`. A
    * request without `Origin` (anything but a browser) is always accepted.
-   * @default {[] (browsers are refused)}
+   * Without a token, a loopback origin (`http://localhost:<port>`,
+   * `http://127.0.0.1:<port>`, `http://[::1]:<port>`, a page served from
+   * this machine such as the MCP Inspector) is accepted too, on a request
+   * whose `Host` is a loopback name.
+   * @default {[] (browsers are refused, but for loopback origins without a token)}
    */
   allowedOrigins?: string[];
+  /**
+   * The most JSON-RPC messages one `POST /mcp` may carry in a batch; a
+   * larger batch is refused whole (JSON-RPC error `-32600`), before any of
+   * it runs.
+   * @default {8}
+   */
+  maxBatch?: number;
   /**
    * Receives one access-log line per request: time, method, path, status,
    * duration, caller and, for a run, its outcome. Never the code, a body or a
@@ -117,6 +139,9 @@ export type HttpApp = Hono<HttpAppEnv>;
 /** Default of {@linkcode HttpAppOptions.maxBodyBytes}. */
 const _MAX_BODY_BYTES = 1_048_576 + 65_536;
 
+/** Default of {@linkcode HttpAppOptions.maxBatch}. */
+const _MAX_BATCH = 8;
+
 /**
  * Creates the HTTP app of a broker. Each `/mcp` request gets its own MCP
  * server (stateless, JSON responses), closed once it is answered. A client
@@ -125,11 +150,14 @@ const _MAX_BODY_BYTES = 1_048_576 + 65_536;
  * @param broker The broker whose runs and tools the app serves.
  * @param options Tokens, body size, allowed hosts and origins, the access
  * log and MCP server options.
- * @returns A Hono app, to serve (`Deno.serve(app.fetch)`) or mount
- * (`app.route("/execbox", createHttpApp(broker))`).
+ * @returns A Hono app, to serve or mount
+ * (`app.route("/execbox", createHttpApp(broker))`). Serve it with
+ * `denoHost.serve(app.fetch, options)` (as `execbox serve` does) for its
+ * header and request deadlines and its connection cap: `Deno.serve` has
+ * neither, so a slow client could hold its connections.
  * @throws {TypeError} On an empty or repeated token.
- * @throws {RangeError} When `maxBodyBytes` is not a positive whole number, or
- * as {@linkcode createMcpServer} throws for `mcp`.
+ * @throws {RangeError} When `maxBodyBytes` or `maxBatch` is not a positive
+ * whole number, or as {@linkcode createMcpServer} throws for `mcp`.
  *
  * @example Mount execbox in a Hono server
  * ```ts
@@ -158,14 +186,12 @@ export function createHttpApp(
   broker: Broker,
   options: HttpAppOptions = {},
 ): HttpApp {
-  const maxBodyBytes = options.maxBodyBytes ?? _MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
-    throw new RangeError(
-      `maxBodyBytes must be a whole number of at least 1, got ${
-        String(maxBodyBytes)
-      }`,
-    );
-  }
+  const maxBodyBytes = _positive(
+    options.maxBodyBytes,
+    _MAX_BODY_BYTES,
+    "maxBodyBytes",
+  );
+  const maxBatch = _positive(options.maxBatch, _MAX_BATCH, "maxBatch");
   const tokens = new BearerTokens(options.token, options.tokens);
   const policy = originPolicy(options, tokens.enabled);
   // Checks the MCP options now rather than on the first request.
@@ -179,18 +205,36 @@ export function createHttpApp(
 
   const app = new Hono<HttpAppEnv>();
   const log = options.log;
+  // First, so that every request gets its line, whatever happens after.
   app.use("*", async (c, next) => {
     const startedAt = performance.now();
     if (!tokens.enabled) c.set("caller", "anonymous");
-    await next();
-    log?.(accessLine({
-      method: c.req.method,
-      url: c.req.url,
-      status: c.res.status,
-      durationMs: performance.now() - startedAt,
-      caller: c.var.caller,
-      outcome: outcomes.get(c),
-    }));
+    let status = 500;
+    try {
+      const host = c.req.header("host");
+      if (host !== undefined && !isHostHeader(host)) {
+        // Before anything reads the URL, which such a Host breaks.
+        c.res = _error(
+          400,
+          "invalid_host",
+          `The Host header must be a host name with an optional port from 0 to 65535, got ${
+            JSON.stringify(host.slice(0, 200))
+          }`,
+        );
+      } else {
+        await next();
+      }
+      status = c.res.status;
+    } finally {
+      log?.(accessLine({
+        method: c.req.method,
+        url: c.req.url,
+        status,
+        durationMs: performance.now() - startedAt,
+        caller: c.var.caller,
+        outcome: outcomes.get(c),
+      }));
+    }
   });
 
   const guard: MiddlewareHandler<HttpAppEnv> = async (c, next) => {
@@ -251,9 +295,11 @@ export function createHttpApp(
     },
     limitBody,
     async (c) => {
-      const parsed = parseExecuteBody(await c.req.text(), broker.limits);
-      if ("error" in parsed) return _error(400, parsed.error, parsed.message);
       const signal = c.req.raw.signal;
+      const text = await _readBody(c);
+      if (text instanceof Response) return text;
+      const parsed = parseExecuteBody(text, broker.limits);
+      if ("error" in parsed) return _error(400, parsed.error, parsed.message);
       let run: ExecuteResult;
       try {
         run = await broker.execute(parsed.code, {
@@ -274,6 +320,11 @@ export function createHttpApp(
       }
       if (!run.ok && isQueueFull(run)) {
         return _error(503, "queue_full", run.error.message, {
+          "Retry-After": "1",
+        });
+      }
+      if (!run.ok && isCallerQueueFull(run)) {
+        return _error(429, "caller_queue_full", run.error.message, {
           "Retry-After": "1",
         });
       }
@@ -300,12 +351,16 @@ export function createHttpApp(
     "/mcp",
     guard,
     limitBody,
-    (c) =>
-      handleMcpRequest(broker, c.req.raw, {
+    async (c) => {
+      const text = await _readBody(c);
+      if (text instanceof Response) return text;
+      return await handleMcpRequest(broker, c.req.raw, {
+        body: text,
         mcp: { ...options.mcp, caller: c.get("caller") },
-        maxBodyBytes,
+        maxBatch,
         onRun: (run) => recordRun(c, run),
-      }),
+      });
+    },
   );
 
   for (
@@ -331,8 +386,11 @@ export function createHttpApp(
   // A route rather than only notFound(), so the JSON 404 survives mounting.
   app.all("*", (c) => _notFound(c));
   app.notFound((c) => _notFound(c));
-  app.onError(() =>
-    _error(500, "internal_error", "The server failed to answer the request")
+  app.onError((_error_, c) =>
+    // A body cut short by the client or by the server's deadline.
+    c.req.raw.signal.aborted
+      ? new Response(null, { status: CLIENT_CLOSED_STATUS })
+      : _error(500, "internal_error", "The server failed to answer the request")
   );
   return app;
 }
@@ -344,6 +402,40 @@ function _error(
   headers: Record<string, string> = {},
 ): Response {
   return Response.json({ error: { code, message } }, { status, headers });
+}
+
+/**
+ * The request's body, or the response when it cannot be read: the client
+ * went away, or the server closed a body that stalled.
+ */
+async function _readBody(c: Context): Promise<string | Response> {
+  try {
+    return await c.req.text();
+  } catch (error) {
+    // Hono's bodyLimit answers a body over the limit itself.
+    if (c.req.raw.signal.aborted) {
+      return new Response(null, { status: CLIENT_CLOSED_STATUS });
+    }
+    return _error(
+      400,
+      "invalid_body",
+      `The request body could not be read: ${(error as Error).message}`,
+    );
+  }
+}
+
+function _positive(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `${name} must be a whole number of at least 1, got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 function _notFound(c: Context): Response {

@@ -149,11 +149,19 @@ export interface OriginPolicy {
   allowedHosts: readonly string[] | undefined;
   /** `Origin` values accepted; a request without `Origin` always passes. */
   allowedOrigins: readonly string[];
+  /**
+   * Whether a loopback `Origin` (`http://localhost:<port>`,
+   * `http://127.0.0.1:<port>`, `http://[::1]:<port>`, or `https:`) is
+   * accepted on a request whose `Host` is a loopback name too.
+   */
+  loopbackOrigins: boolean;
 }
 
 /**
  * The policy of {@linkcode createHttpApp}'s options: without a token the
- * service is for this machine only, so `Host` must be a loopback name.
+ * service is for this machine only, so `Host` must be a loopback name, and
+ * pages served from this machine (a loopback origin, such as the MCP
+ * Inspector's) may call it.
  *
  * @param options The app's `allowedHosts` and `allowedOrigins`.
  * @param hasToken Whether any token is configured.
@@ -167,6 +175,7 @@ export function originPolicy(
     allowedHosts: options.allowedHosts ??
       (hasToken ? undefined : _LOOPBACK_HOSTS),
     allowedOrigins: options.allowedOrigins ?? [],
+    loopbackOrigins: !hasToken,
   };
 }
 
@@ -189,22 +198,28 @@ export function checkRequestOrigin(
 ):
   | { code: "forbidden_host" | "forbidden_origin"; message: string }
   | undefined {
+  const host = (request.headers.get("host") ?? new URL(request.url).host)
+    .toLowerCase();
+  const name = _withoutPort(host);
   const origin = request.headers.get("origin");
-  if (origin !== null && !policy.allowedOrigins.includes(origin)) {
+  if (
+    origin !== null && !policy.allowedOrigins.includes(origin) &&
+    !(policy.loopbackOrigins && isLoopbackHostname(name) &&
+      _isLoopbackOrigin(origin))
+  ) {
     return {
       code: "forbidden_origin",
       message: `Origin ${JSON.stringify(origin)} is not allowed${
-        policy.allowedOrigins.length === 0
-          ? " (no origins are allowed; set allowedOrigins)"
-          : ""
+        policy.allowedOrigins.length > 0
+          ? ""
+          : policy.loopbackOrigins
+          ? " (only loopback origins such as http://localhost:<port> are; set allowedOrigins)"
+          : " (no origins are allowed; set allowedOrigins)"
       }`,
     };
   }
   const allowed = policy.allowedHosts;
   if (allowed === undefined) return undefined;
-  const host = (request.headers.get("host") ?? new URL(request.url).host)
-    .toLowerCase();
-  const name = _withoutPort(host);
   const ok = allowed.some((entry) => {
     const wanted = entry.toLowerCase();
     return wanted === host || wanted === name;
@@ -217,10 +232,36 @@ export function checkRequestOrigin(
   };
 }
 
+/** `http(s)://` a loopback name, an optional port, and nothing else. */
+function _isLoopbackOrigin(origin: string): boolean {
+  const match = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/i
+    .exec(origin);
+  return match !== null && isLoopbackHostname(match[1]!);
+}
+
 function _withoutPort(host: string): string {
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.indexOf(":");
   return colon === -1 ? host : host.slice(0, colon);
+}
+
+/**
+ * Whether a `Host` header is a host name or address with an optional port
+ * from 0 to 65535, that a URL can be made of (the same check as the host
+ * seam's, in `host/http_server.ts`).
+ *
+ * @param host The header's value.
+ * @returns `true` for a well-formed `Host`.
+ */
+export function isHostHeader(host: string): boolean {
+  const match = /^(?:[a-z0-9_.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(host);
+  if (match === null || Number(match[1] ?? 0) > 65_535) return false;
+  try {
+    new URL(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

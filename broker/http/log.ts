@@ -22,13 +22,24 @@ export interface AccessEntry {
 
 /**
  * The path of a URL as its parser encoded it (so without spaces, quotes or
- * control characters), cut at 200 characters.
+ * control characters), cut at 200 characters. A URL that does not parse
+ * (a server may build one from a bad `Host`) still gives its path.
  *
  * @param url A request URL.
  * @returns The path.
  */
 export function requestPath(url: string): string {
-  const path = new URL(url).pathname;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "");
+    try {
+      path = new URL(rest.startsWith("/") ? rest : "/", "http://x").pathname;
+    } catch {
+      path = "/";
+    }
+  }
   return path.length > 200 ? `${path.slice(0, 200)}...` : path;
 }
 

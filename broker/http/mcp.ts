@@ -17,10 +17,12 @@ export const CLIENT_CLOSED_STATUS = 499;
 
 /** What {@linkcode handleMcpRequest} needs besides the request. */
 export interface McpRequestOptions {
+  /** The request's body, already read (within the app's size limit). */
+  body: string;
   /** Options of the request's MCP server. */
   mcp: McpServerOptions | undefined;
-  /** The largest body the transport reads. */
-  maxBodyBytes: number;
+  /** The most messages a JSON-RPC batch may hold. */
+  maxBatch: number;
   /** Called with every run the request's `execute` calls finish. */
   onRun: (run: ExecuteResult) => void;
 }
@@ -29,19 +31,34 @@ export interface McpRequestOptions {
  * Answers one MCP request with a new server and transport (JSON responses,
  * no sessions), and closes both once it is answered. A client that
  * disconnects closes the server, which aborts its calls and so cancels
- * their runs.
+ * their runs. A batch larger than `maxBatch` is refused before any of it
+ * runs.
  *
  * @param broker The broker the server offers.
  * @param request The HTTP request (`POST` with JSON-RPC messages).
- * @param options Server options, body size and the run observer.
- * @returns The transport's response, or an empty
- * {@linkcode CLIENT_CLOSED_STATUS} one after a disconnect.
+ * @param options The body, server options, batch size and the run observer.
+ * @returns The transport's response, a JSON-RPC error for an unparsable
+ * body or an oversized batch, or an empty {@linkcode CLIENT_CLOSED_STATUS}
+ * one after a disconnect.
  */
 export async function handleMcpRequest(
   broker: Broker,
   request: Request,
   options: McpRequestOptions,
 ): Promise<Response> {
+  let parsedBody: unknown;
+  try {
+    parsedBody = JSON.parse(options.body);
+  } catch {
+    // The transport's own answer to a body that is not JSON.
+    return _jsonRpcError(-32700, "Parse error: Invalid JSON");
+  }
+  if (Array.isArray(parsedBody) && parsedBody.length > options.maxBatch) {
+    return _jsonRpcError(
+      -32600,
+      `Invalid Request: a batch may hold at most ${options.maxBatch} messages (maxBatch), got ${parsedBody.length}`,
+    );
+  }
   const runs = new Set<Promise<unknown>>();
   const server = createMcpServer(
     _observedBroker(broker, options.onRun, runs),
@@ -52,7 +69,6 @@ export async function handleMcpRequest(
   // the transport's own (deprecated) DNS-rebinding option stays off.
   const transport = new WebStandardStreamableHTTPServerTransport({
     enableJsonResponse: true,
-    maxRequestBodySize: options.maxBodyBytes,
   });
   // Once the server is closed the transport never answers the request, so
   // the disconnect ends the wait itself, after the cancelled runs have ended.
@@ -71,11 +87,22 @@ export async function handleMcpRequest(
   try {
     await server.connect(transport);
     if (request.signal.aborted) onAbort();
-    return await Promise.race([transport.handleRequest(request), disconnected]);
+    return await Promise.race([
+      transport.handleRequest(request, { parsedBody }),
+      disconnected,
+    ]);
   } finally {
     request.signal.removeEventListener("abort", onAbort);
     await server.close();
   }
+}
+
+/** A JSON-RPC error with no id, as a 400 (as the SDK's transport answers). */
+function _jsonRpcError(code: number, message: string): Response {
+  return Response.json(
+    { jsonrpc: "2.0", error: { code, message }, id: null },
+    { status: 400 },
+  );
 }
 
 /**

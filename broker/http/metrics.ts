@@ -33,6 +33,7 @@ const _OUTCOMES: readonly string[] = [
   "ok",
   ...Object.keys(_ERROR_CODES),
   "queue_full",
+  "caller_queue_full",
 ];
 
 /** Upper bounds of the run-duration histogram's buckets, in seconds. */
@@ -65,15 +66,28 @@ export function isQueueFull(run: ExecuteResult): boolean {
 }
 
 /**
- * The outcome label of a run: `"ok"`, its error code, or `"queue_full"` for a
- * run the broker refused.
+ * Whether a run was refused because its caller had its whole share of runs
+ * executing and waiting (`limit_exceeded` with `limit: "callerQueue"`).
+ *
+ * @param run The outcome of `Broker.execute`.
+ * @returns `true` for a refused run.
+ */
+export function isCallerQueueFull(run: ExecuteResult): boolean {
+  return !run.ok && run.error.code === "limit_exceeded" &&
+    run.error.limit === "callerQueue";
+}
+
+/**
+ * The outcome label of a run: `"ok"`, its error code, or `"queue_full"` /
+ * `"caller_queue_full"` for a run the broker refused.
  *
  * @param run The outcome of `Broker.execute`.
  * @returns The label value.
  */
 export function runOutcome(run: ExecuteResult): string {
   if (run.ok) return "ok";
-  return isQueueFull(run) ? "queue_full" : run.error.code;
+  if (isQueueFull(run)) return "queue_full";
+  return isCallerQueueFull(run) ? "caller_queue_full" : run.error.code;
 }
 
 /** Run counters of one HTTP app, rendered with the broker's live status. */
@@ -93,7 +107,7 @@ export class HttpMetrics {
   record(run: ExecuteResult): void {
     const outcome = runOutcome(run);
     this.#runs.set(outcome, (this.#runs.get(outcome) ?? 0) + 1);
-    if (outcome === "queue_full") return;
+    if (outcome === "queue_full" || outcome === "caller_queue_full") return;
     const seconds = run.stats.durationMs / 1000;
     this.#durationCount++;
     this.#durationSum += seconds;
@@ -125,7 +139,7 @@ export class HttpMetrics {
     family(
       "execbox_runs_total",
       "counter",
-      "Runs started through this HTTP app, by outcome (ok, an error code, or queue_full).",
+      "Runs started through this HTTP app, by outcome (ok, an error code, queue_full or caller_queue_full).",
       [...this.#runs].map(([outcome, count]) =>
         `execbox_runs_total{outcome="${outcome}"} ${count}`
       ),

@@ -46,8 +46,14 @@ async function _run(args: string[]): Promise<number> {
   });
   const { loaded, options } = await configuredOptions(values.config);
   const audit = await openAuditLog(loaded);
+  // One client on stdio: caller shares would only halve its slots.
   const broker = await startBroker(
-    { ...options, ...(audit === undefined ? {} : { onRun: audit.hook }) },
+    {
+      maxConcurrencyPerCaller: options.maxConcurrency ?? 4,
+      maxQueuePerCaller: options.maxQueue ?? 64,
+      ...options,
+      ...(audit === undefined ? {} : { onRun: audit.hook }),
+    },
     values.verbose ?? false,
   );
   const server = createMcpServer(broker);

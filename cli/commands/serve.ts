@@ -93,13 +93,30 @@ async function _run(args: string[]): Promise<number> {
     ...(http.allowedOrigins === undefined
       ? {}
       : { allowedOrigins: http.allowedOrigins }),
+    ...(http.maxBatch === undefined ? {} : { maxBatch: http.maxBatch }),
     log: (line) => err(`${line}\n`),
   });
   const server = await denoHost.serve(app.fetch, {
     hostname,
     port: port ?? http.port ?? 8080,
+    ...(http.headersTimeoutMs === undefined
+      ? {}
+      : { headersTimeoutMs: http.headersTimeoutMs }),
+    ...(http.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: http.requestTimeoutMs }),
+    ...(http.maxConnections === undefined
+      ? {}
+      : { maxConnections: http.maxConnections }),
     onListen: (address) =>
       err(`execbox: listening on http://${address.hostname}:${address.port}\n`),
+    // In the access log's form: what the server closed without the app.
+    onClientError: ({ reason, status }) =>
+      err(
+        `time=${
+          new Date().toISOString()
+        } event=client_error reason=${reason} status=${status ?? "-"}\n`,
+      ),
   });
 
   const { promise: signalled, resolve: stop } = deferred<string>();

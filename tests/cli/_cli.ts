@@ -70,3 +70,43 @@ export async function withNotesConfig<T>(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** A running `execbox serve` and what it printed on stderr. */
+export interface Served {
+  child: Deno.ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<Deno.CommandStatus>;
+}
+
+/** Starts `serve --port 0` and waits for its "listening on" line. */
+export async function serve(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${repo}cli/main.ts`, "serve", "--port", "0", ...args],
+    cwd: repo,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+  let text = "";
+  const listening = Promise.withResolvers<string>();
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      const match = /listening on (http:\/\/\S+)\n/.exec(text);
+      if (match) listening.resolve(match[1]!);
+    }
+    listening.reject(new Error(`serve exited before listening: ${text}`));
+  })();
+  const url = await listening.promise;
+  const exited = child.status.then(async (status) => {
+    await reading;
+    return status;
+  });
+  return { child, url, stderr: () => text, exited };
+}

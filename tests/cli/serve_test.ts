@@ -3,48 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fromFileUrl } from "../_paths.ts";
-
-const repo = fromFileUrl(new URL("../../", import.meta.url));
-
-interface Served {
-  child: Deno.ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<Deno.CommandStatus>;
-}
-
-/** Starts `serve --port 0` and waits for its "listening on" line. */
-async function serve(
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<Served> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/main.ts`, "serve", "--port", "0", ...args],
-    cwd: repo,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).spawn();
-  let text = "";
-  const listening = Promise.withResolvers<string>();
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      text += decoder.decode(chunk, { stream: true });
-      const match = /listening on (http:\/\/\S+)\n/.exec(text);
-      if (match) listening.resolve(match[1]!);
-    }
-    listening.reject(new Error(`serve exited before listening: ${text}`));
-  })();
-  const url = await listening.promise;
-  const exited = child.status.then(async (status) => {
-    await reading;
-    return status;
-  });
-  return { child, url, stderr: () => text, exited };
-}
+import { repo, serve } from "./_cli.ts";
 
 Deno.test("execbox serve answers HTTP and logs one line per request", async () => {
   const served = await serve();

@@ -138,7 +138,13 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       legacy: { type: "sse", url: "http://localhost:9000/sse" },
     },
     limits: { timeoutMs: 10000, memoryMb: 256 },
-    pool: { size: 1, maxConcurrency: 2, maxQueue: 16 },
+    pool: {
+      size: 1,
+      maxConcurrency: 2,
+      maxQueue: 16,
+      maxConcurrencyPerCaller: 1,
+      maxQueuePerCaller: 8,
+    },
     http: {
       hostname: "127.0.0.1",
       port: 8787,
@@ -146,6 +152,10 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       maxBodyBytes: 1048576,
       allowedOrigins: ["https://app.example.com"],
       allowedHosts: ["localhost:8787"],
+      maxBatch: 8,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      maxConnections: 256,
     },
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
@@ -300,6 +310,22 @@ Deno.test("parseConfig() reports a value of the wrong type with its path, line a
       "pool.maxConcurrency must be a whole number of at least 1 at 3:23",
     ],
     [{ pool: { maxQueue: "8" } }, "pool.maxQueue must be a number at 3:17"],
+    [
+      { pool: { maxConcurrencyPerCaller: 0 } },
+      "pool.maxConcurrencyPerCaller must be a whole number of at least 1 at 3:32",
+    ],
+    [
+      { http: { maxBatch: 0 } },
+      "http.maxBatch must be a whole number of at least 1 at 3:17",
+    ],
+    [
+      { http: { maxConnections: 1.5 } },
+      "http.maxConnections must be a whole number of at least 1 at 3:23",
+    ],
+    [
+      { http: { headersTimeoutMs: 60000 } },
+      "http.headersTimeoutMs must leave requestTimeoutMs (30000) at least headersTimeoutMs (60000) at 3:25",
+    ],
   ];
   for (const [value, message] of cases) {
     assert.equal(
@@ -838,4 +864,13 @@ Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets",
   });
   const poolOnly = parseConfig('{"pool": {"maxQueue": 8}}', "x.jsonc", {});
   assert.deepEqual(brokerOptionsFromConfig(poolOnly.config), { maxQueue: 8 });
+  const shares = parseConfig(
+    '{"pool": {"maxConcurrencyPerCaller": 1, "maxQueuePerCaller": 0}}',
+    "x.jsonc",
+    {},
+  );
+  assert.deepEqual(brokerOptionsFromConfig(shares.config), {
+    maxConcurrencyPerCaller: 1,
+    maxQueuePerCaller: 0,
+  });
 });

@@ -11,6 +11,7 @@ import {
   type BrokerOptions,
   createBroker,
   defineTool,
+  denoHost,
   ExecboxError,
   type Providers,
 } from "../../../mod.ts";
@@ -76,13 +77,12 @@ async function start(
       }
     },
   });
-  // Deno.serve rather than denoHost.serve: the latter reads `server` in
-  // onListen, which Deno 2.9 calls before Deno.serve returns.
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    app.fetch,
-  );
-  const base = `http://127.0.0.1:${server.addr.port}`;
+  // The host seam `execbox serve` uses.
+  const server = await denoHost.serve(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  const base = `http://127.0.0.1:${server.address.port}`;
   return {
     broker,
     base,
@@ -681,6 +681,70 @@ Deno.test("createHttpApp() refuses foreign origins and, without a token, foreign
   );
 });
 
+Deno.test("createHttpApp() without a token accepts pages served from a loopback origin", async () => {
+  await using service = await start();
+  for (
+    const origin of [
+      "http://localhost:6274",
+      "http://127.0.0.1:5173",
+      "http://[::1]:3000",
+      "https://localhost",
+      "HTTP://LOCALHOST:8080",
+    ]
+  ) {
+    const types = await fetch(`${service.base}/v1/types`, {
+      headers: { origin },
+    });
+    assert.equal(types.status, 200, origin);
+    await types.body?.cancel();
+  }
+  const mcp = await post(service.base, "/mcp", {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "inspector", version: "1" },
+    },
+  }, {
+    accept: "application/json, text/event-stream",
+    origin: "http://localhost:6274",
+  });
+  assert.equal(mcp.status, 200);
+  assert.equal((await mcp.json()).result.serverInfo.name, "execbox");
+});
+
+Deno.test("createHttpApp() on Deno.serve answers a Host it cannot parse with a JSON 400 and logs it", async () => {
+  await using broker = await createBroker({ pool: { size: 0 } });
+  const log: string[] = [];
+  const app = createHttpApp(broker, { log: (line) => log.push(line) });
+  // Deno.serve, as a user mounting the app would: it builds the request's
+  // URL from the Host header, so that URL does not parse.
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    app.fetch,
+  );
+  for (const host of ["localhost:evil", "a b", "[::1]:x", "999.0.0.1"]) {
+    const connection = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: server.addr.port,
+    });
+    await connection.write(new TextEncoder().encode(
+      `GET /v1/types?q=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    ));
+    const text = await new Response(connection.readable).text();
+    assert.match(text, /^HTTP\/1\.1 400 /, host);
+    const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
+    assert.equal(body.error.code, "invalid_host", host);
+  }
+  assert.equal(log.length, 4);
+  for (const line of log) {
+    assert.match(line, / method=GET path=\/v1\/types status=400 /);
+  }
+  assert.equal(broker.status().pool.spawned, 0);
+});
+
 Deno.test("createHttpApp() cancels an MCP execute call when its client disconnects", async () => {
   gate = newGate();
   await using service = await start();
@@ -732,6 +796,10 @@ Deno.test("createHttpApp() rejects bad options", async () => {
   assert.throws(
     () => createHttpApp(broker, { maxBodyBytes: 0 }),
     new RangeError("maxBodyBytes must be a whole number of at least 1, got 0"),
+  );
+  assert.throws(
+    () => createHttpApp(broker, { maxBatch: 0 }),
+    new RangeError("maxBatch must be a whole number of at least 1, got 0"),
   );
   assert.throws(() => createHttpApp(broker, { token: "" }), TypeError);
   assert.throws(

@@ -2,6 +2,7 @@
 // (`@hono/node-server`) on loopback.
 
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { test } from "node:test";
 import { z } from "zod";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -94,6 +95,82 @@ test("createHttpApp() cancels the run of a client that disconnects", async () =>
     await assert.rejects(response);
     assert.equal((await record).outcome, "cancelled");
   } finally {
+    await server.shutdown();
+    await broker.close();
+  }
+});
+
+/** Writes `text` on a new connection and reads until the server closes it. */
+function exchange(port, text) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(text));
+    let received = "";
+    socket.on("data", (chunk) => (received += chunk));
+    socket.on(
+      "error",
+      (error) =>
+        error.code === "ECONNRESET" ? resolve(received) : reject(error),
+    );
+    socket.on("close", () => resolve(received));
+  });
+}
+
+// The timeout turns a server that keeps the connection (Node.js's own
+// defaults would close it after 60 s) into a failure, far above the 200 ms.
+test("denoHost.serve() closes a half-sent request after headersTimeoutMs", {
+  timeout: 10_000,
+}, async () => {
+  const broker = await createBroker({ pool: { size: 0 } });
+  const clientErrors = [];
+  const server = await denoHost.serve(createHttpApp(broker).fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    headersTimeoutMs: 200,
+    requestTimeoutMs: 400,
+    onClientError: (error) => clientErrors.push(error),
+  });
+  try {
+    assert.equal(
+      await exchange(
+        server.address.port,
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+      ),
+      "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert.deepEqual(clientErrors, [{ reason: "timeout", status: 408 }]);
+    assert.equal(
+      (await fetch(`http://127.0.0.1:${server.address.port}/healthz`)).status,
+      200,
+    );
+  } finally {
+    await server.shutdown();
+    await broker.close();
+  }
+});
+
+test("denoHost.serve() closes connections past maxConnections", async () => {
+  const broker = await createBroker({ pool: { size: 0 } });
+  const clientErrors = [];
+  const server = await denoHost.serve(createHttpApp(broker).fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 1,
+    onClientError: (error) => clientErrors.push(error),
+  });
+  const held = connect(server.address.port, "127.0.0.1");
+  try {
+    // One connection held open, its headers unfinished; the next is refused.
+    await new Promise((resolve) => held.once("connect", resolve));
+    held.write("GET /healthz HTTP/1.1\r\n");
+    assert.equal(
+      await exchange(server.address.port, "GET /healthz HTTP/1.1\r\n\r\n"),
+      "",
+    );
+    assert.deepEqual(clientErrors, [
+      { reason: "too_many_connections", status: undefined },
+    ]);
+  } finally {
+    held.destroy();
     await server.shutdown();
     await broker.close();
   }
