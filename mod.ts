@@ -94,6 +94,7 @@ export { denoHost } from "./broker/host/deno.ts";
 export {
   DEFAULT_LIMITS,
   type Limits,
+  MIN_LOG_ENTRY_BYTES,
   RUNTIME_BASELINE_MB,
 } from "./broker/limits.ts";
 export type { PoolOptions, PoolStats } from "./broker/subprocess/pool.ts";

@@ -20,7 +20,10 @@ export interface Limits {
    */
   memoryMb: number;
   /**
-   * Bytes of console output (UTF-8) kept; the rest is dropped with a marker.
+   * Bytes of console output kept; the rest is dropped with a marker. Each
+   * entry counts its UTF-8 bytes, and at least
+   * {@linkcode MIN_LOG_ENTRY_BYTES}, so the limit also bounds the number of
+   * entries.
    * @default {65536}
    */
   maxLogBytes: number;
@@ -44,6 +47,44 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxResultBytes: 1_048_576,
   maxToolCalls: 1000,
 });
+
+/**
+ * The fewest bytes one console entry counts against
+ * {@linkcode Limits.maxLogBytes}, so that empty entries are bounded too.
+ */
+export const MIN_LOG_ENTRY_BYTES = 16;
+
+const _UTF8 = new TextEncoder();
+
+/**
+ * The bytes one console entry counts against {@linkcode Limits.maxLogBytes}:
+ * its message's UTF-8 bytes, and at least {@linkcode MIN_LOG_ENTRY_BYTES}.
+ *
+ * @param message The entry's message.
+ * @returns The bytes it counts.
+ *
+ * @example An empty entry still counts
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logEntryBytes } from "./limits.ts";
+ *
+ * assert.equal(logEntryBytes(""), 16);
+ * assert.equal(logEntryBytes("€".repeat(10)), 30);
+ * ```
+ */
+export function logEntryBytes(message: string): number {
+  return Math.max(MIN_LOG_ENTRY_BYTES, _UTF8.encode(message).length);
+}
+
+/**
+ * The message of the entry that marks where console output was cut.
+ *
+ * @param maxLogBytes The limit that was reached.
+ * @returns The marker's text.
+ */
+export function logTruncationMessage(maxLogBytes: number): string {
+  return `[execbox] log output truncated: more than ${maxLogBytes} bytes`;
+}
 
 /**
  * Resident memory the runtime needs before guest code allocates anything (a
