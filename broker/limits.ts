@@ -37,6 +37,14 @@ export interface Limits {
    * @default {1000}
    */
   maxToolCalls: number;
+  /**
+   * UTF-8 bytes of tool-call arguments a run may have in flight (received
+   * and not yet settled). A call that would pass it waits, unread, until
+   * earlier ones settle; one argument larger than this fails at once with a
+   * catchable `tool_error`.
+   * @default {16777216}
+   */
+  maxInFlightArgBytes: number;
 }
 
 /** The limits used where neither the broker nor the run sets one. */
@@ -46,6 +54,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLogBytes: 65_536,
   maxResultBytes: 1_048_576,
   maxToolCalls: 1000,
+  maxInFlightArgBytes: 16_777_216,
 });
 
 /**
@@ -99,6 +108,7 @@ const _MINIMUMS: Readonly<Limits> = {
   maxLogBytes: 0,
   maxResultBytes: 16,
   maxToolCalls: 0,
+  maxInFlightArgBytes: 1024,
 };
 
 /**

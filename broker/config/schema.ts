@@ -93,6 +93,7 @@ const _limits = z.strictObject({
   maxLogBytes: _limit.optional(),
   maxResultBytes: _limit.optional(),
   maxToolCalls: _limit.optional(),
+  maxInFlightArgBytes: _limit.optional(),
 }, { error: "must be an object" }).superRefine((limits, ctx) => {
   for (const [key, value] of Object.entries(limits)) {
     try {

@@ -34,6 +34,13 @@ export type RuntimeEvent =
   | { kind: "fault"; message: string }
   | { kind: "exit"; status: ProcessStatus };
 
+/**
+ * Receives the events of a subprocess. A promise returned for a frame holds
+ * back the next one: nothing more is read from the subprocess until it
+ * settles, so the subprocess, not the broker, holds what it sends meanwhile.
+ */
+export type RuntimeListener = (event: RuntimeEvent) => void | Promise<void>;
+
 /** What {@linkcode RuntimeProcess.start} needs. */
 export interface RuntimeProcessOptions {
   /** The operating-system seam. */
@@ -120,7 +127,7 @@ export class RuntimeProcess {
   readonly #dir: string;
   readonly #decoder: FrameDecoder;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #listener: ((event: RuntimeEvent) => void) | undefined;
+  #listener: RuntimeListener | undefined;
   #backlog: RuntimeEvent[] = [];
   #stderrTail = "";
   #broken = false;
@@ -244,7 +251,7 @@ export class RuntimeProcess {
    *
    * @param listener Receives every event in order.
    */
-  listen(listener: (event: RuntimeEvent) => void): void {
+  listen(listener: RuntimeListener): void {
     this.#listener = listener;
     while (this.#backlog.length > 0 && this.#listener === listener) {
       listener(this.#backlog.shift()!);
@@ -292,9 +299,9 @@ export class RuntimeProcess {
     return this.#disposed;
   }
 
-  #emit(event: RuntimeEvent): void {
-    if (this.#listener) this.#listener(event);
-    else this.#backlog.push(event);
+  #emit(event: RuntimeEvent): void | Promise<void> {
+    if (this.#listener) return this.#listener(event);
+    this.#backlog.push(event);
   }
 
   async #readStdout(): Promise<void> {
@@ -317,7 +324,12 @@ export class RuntimeProcess {
             });
             break;
           }
-          this.#emit({ kind: "frame", frame, payload: raw.payload });
+          const held = this.#emit({
+            kind: "frame",
+            frame,
+            payload: raw.payload,
+          });
+          if (held !== undefined) await held;
         }
       }
     } catch (error) {

@@ -11,6 +11,7 @@ const MINIMUMS: Readonly<Limits> = {
   maxLogBytes: 0,
   maxResultBytes: 16,
   maxToolCalls: 0,
+  maxInFlightArgBytes: 1024,
 };
 
 Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
@@ -20,6 +21,7 @@ Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
     maxLogBytes: 65_536,
     maxResultBytes: 1_048_576,
     maxToolCalls: 1000,
+    maxInFlightArgBytes: 16_777_216,
   });
   assert.equal(Object.isFrozen(DEFAULT_LIMITS), true);
 });

@@ -316,6 +316,7 @@ Deno.test("parseConfig() checks limits against mergeLimits' minimums", () => {
     maxLogBytes: 0,
     maxResultBytes: 16,
     maxToolCalls: 0,
+    maxInFlightArgBytes: 1024,
   };
   for (const [key, min] of Object.entries(minimums)) {
     // The same minimum as the broker's own check, so the two cannot drift.
