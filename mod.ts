@@ -38,10 +38,11 @@
  * @module
  */
 
-export type {
-  AuditCall,
-  AuditHook,
-  AuditRecord,
+export {
+  type AuditCall,
+  type AuditHook,
+  type AuditRecord,
+  MAX_AUDIT_ARG_BYTES,
 } from "./broker/audit/record.ts";
 export {
   AuditLog,

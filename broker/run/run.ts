@@ -8,7 +8,7 @@
  */
 
 import { sha256Hex } from "../sha256.ts";
-import type { AuditCall } from "../audit/record.ts";
+import { type AuditCall, keepAuditArgs } from "../audit/record.ts";
 import type {
   Catalog,
   ProviderMethod,
@@ -189,7 +189,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           argsSha256: sha256Hex(argsText),
         };
       if (entry !== undefined) {
-        if (options.auditArgs) entry.args = args;
+        if (options.auditArgs) keepAuditArgs(entry, args, argBytes);
         options.audit!.push(entry);
         running.set(entry, started);
       }
