@@ -29,8 +29,9 @@ export interface ExecuteError {
   column?: number;
   /**
    * For `limit_exceeded`: which limit (`"queue"` when the broker's run queue
-   * was full, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
-   * `"codeBytes"`, `"toolArgumentBytes"`).
+   * was full, `"sessions"` when the caller has `sessions.maxPerCaller` live
+   * sessions, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
+   * `"codeBytes"`, `"toolArgumentBytes"`, `"sessionBytes"`).
    */
   limit?: string;
 }

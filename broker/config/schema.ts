@@ -133,6 +133,7 @@ const _schema = z.strictObject({
     dir: _text.optional(),
     maxBytes: _whole(1).optional(),
     ttlMs: _whole(1).optional(),
+    maxPerCaller: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
   audit: z.strictObject({
     file: _text.optional(),

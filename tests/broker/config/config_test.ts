@@ -838,4 +838,16 @@ Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets",
   });
   const poolOnly = parseConfig('{"pool": {"maxQueue": 8}}', "x.jsonc", {});
   assert.deepEqual(brokerOptionsFromConfig(poolOnly.config), { maxQueue: 8 });
+  const sessionsOnly = parseConfig(
+    '{"sessions": {"maxPerCaller": 5}}',
+    "x.jsonc",
+    {},
+  );
+  assert.deepEqual(brokerOptionsFromConfig(sessionsOnly.config), {
+    sessions: { maxPerCaller: 5 },
+  });
+  assert.equal(
+    configError('{"sessions": {"maxPerCaller": 0}}'),
+    `Cannot read config "x.jsonc": sessions.maxPerCaller must be a whole number of at least 1 at 1:31`,
+  );
 });
