@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { ExecboxError } from "../errors.ts";
 import type {
   Host,
@@ -14,6 +15,7 @@ import type {
   ProcessStatus,
 } from "../host/host.ts";
 import { runtimeArgs } from "./runtime_script.ts";
+import { runtimeDirPrefix, sweepRuntimeDirs } from "./temp_dirs.ts";
 import {
   type BrokerFrame,
   createFrameDecoder,
@@ -163,7 +165,9 @@ export class RuntimeProcess {
    */
   static async start(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
     const { host } = options;
-    const dir = await host.makeTempDir("execbox-");
+    const dir = await host.makeTempDir(await runtimeDirPrefix());
+    // What a broker killed with SIGKILL left next to it (once a minute).
+    await sweepRuntimeDirs(dirname(dir));
     let proc: HostProcess;
     try {
       proc = host.spawn({
