@@ -48,6 +48,7 @@ const _server = z.strictObject({
   allowTools: _strings.optional(),
   denyTools: _strings.optional(),
   rawResults: _bool.optional(),
+  validateArguments: _bool.optional(),
 }, { error: "must be an object" }).superRefine((server, ctx) => {
   if (server.disabled === true) return;
   const type = serverType(server);

@@ -817,6 +817,21 @@ Deno.test("loadConfig() reads the fixture that documents every section", async (
   );
 });
 
+Deno.test("parseConfig() takes validateArguments per server", () => {
+  const { config } = parseConfig(
+    json({ mcpServers: { x: { command: "y", validateArguments: false } } }),
+    "x.jsonc",
+    {},
+  );
+  assert.equal(config.mcpServers.x?.validateArguments, false);
+  assert.equal(
+    configError(
+      '{"mcpServers": {"x": {"command": "y", "validateArguments": 1}}}',
+    ),
+    `Cannot read config "x.jsonc": mcpServers.x.validateArguments must be true or false at 1:60`,
+  );
+});
+
 Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets", () => {
   assert.deepEqual(brokerOptionsFromConfig(EMPTY), {});
   const { config } = parseConfig(
