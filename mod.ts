@@ -38,10 +38,11 @@
  * @module
  */
 
-export type {
-  AuditCall,
-  AuditHook,
-  AuditRecord,
+export {
+  type AuditCall,
+  type AuditHook,
+  type AuditRecord,
+  MAX_AUDIT_ARG_BYTES,
 } from "./broker/audit/record.ts";
 export {
   AuditLog,
@@ -95,6 +96,7 @@ export { denoHost } from "./broker/host/deno.ts";
 export {
   DEFAULT_LIMITS,
   type Limits,
+  MIN_LOG_ENTRY_BYTES,
   RUNTIME_BASELINE_MB,
 } from "./broker/limits.ts";
 export type { PoolOptions, PoolStats } from "./broker/subprocess/pool.ts";

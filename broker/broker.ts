@@ -22,6 +22,7 @@ import { namespaceDeclarations } from "./types/declarations.ts";
 import { type ErrorCode, ExecboxError } from "./errors.ts";
 import { MCP_RESOURCE_INTERFACES } from "./upstream/resources.ts";
 import { sessionMethods } from "./state/session.ts";
+import { SessionQuota } from "./state/session_quota.ts";
 import {
   MemorySessionStore,
   type SessionLimits,
@@ -59,7 +60,11 @@ export class Broker {
   readonly #onToolCall: ToolCallHook | undefined;
   readonly #onRun: AuditHook | undefined;
   readonly #auditOptions: AuditOptions;
-  readonly #sessions: { store: SessionStore; limits: SessionLimits };
+  readonly #sessions: {
+    store: SessionStore;
+    limits: SessionLimits;
+    quota: SessionQuota;
+  };
   readonly #admission: Admission;
   readonly #closing = new AbortController();
   readonly #poolSize: number;
@@ -106,6 +111,11 @@ export class Broker {
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
     this.#auditOptions = options.audit ?? {};
+    const ttlMs = positiveInteger(
+      options.sessions?.ttlMs,
+      3_600_000,
+      "sessions.ttlMs",
+    );
     this.#sessions = {
       store: options.sessions?.store ?? new MemorySessionStore(),
       limits: {
@@ -114,12 +124,16 @@ export class Broker {
           1_048_576,
           "sessions.maxBytes",
         ),
-        ttlMs: positiveInteger(
-          options.sessions?.ttlMs,
-          3_600_000,
-          "sessions.ttlMs",
-        ),
+        ttlMs,
       },
+      quota: new SessionQuota({
+        maxPerCaller: positiveInteger(
+          options.sessions?.maxPerCaller,
+          100,
+          "sessions.maxPerCaller",
+        ),
+        ttlMs,
+      }),
     };
     // One preparation thread per run slot, up to four: a pathological input
     // holds only its own thread, until its run's deadline.
@@ -273,6 +287,17 @@ export class Broker {
           : "Run was cancelled",
       );
     if (signal.aborted) return cancelled();
+    const caller = options.caller ?? "library";
+    if (options.session !== undefined) {
+      // Counted before the queue, so a refused session never waits for a slot.
+      try {
+        this.#sessions.quota.enter(caller, options.session);
+      } catch (error) {
+        return failed("limit_exceeded", (error as Error).message, {
+          limit: "sessions",
+        });
+      }
+    }
 
     this.#sources.retryIfDue();
     const admission = await this.#admission.enter(signal, options.caller);
@@ -311,10 +336,7 @@ export class Broker {
       let state;
       if (options.session !== undefined) {
         // Scoped to the caller: one caller's sessions are invisible to another.
-        const id = JSON.stringify([
-          options.caller ?? "library",
-          options.session,
-        ]);
+        const id = JSON.stringify([caller, options.session]);
         try {
           await this.#sessions.store.touch(id, this.#sessions.limits.ttlMs);
         } catch (error) {

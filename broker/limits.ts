@@ -22,7 +22,10 @@ export interface Limits {
    */
   memoryMb: number;
   /**
-   * Bytes of console output (UTF-8) kept; the rest is dropped with a marker.
+   * Bytes of console output kept; the rest is dropped with a marker. Each
+   * entry counts its UTF-8 bytes, and at least
+   * {@linkcode MIN_LOG_ENTRY_BYTES}, so the limit also bounds the number of
+   * entries.
    * @default {65536}
    */
   maxLogBytes: number;
@@ -42,6 +45,14 @@ export interface Limits {
    * @default {262144}
    */
   maxCodeBytes: number;
+  /**
+   * UTF-8 bytes of tool-call arguments a run may have in flight (received
+   * and not yet settled). A call that would pass it waits, unread, until
+   * earlier ones settle; one argument larger than this fails at once with a
+   * catchable `tool_error`.
+   * @default {16777216}
+   */
+  maxInFlightArgBytes: number;
 }
 
 /** The limits used where neither the broker nor the run sets one. */
@@ -52,7 +63,46 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxResultBytes: 1_048_576,
   maxToolCalls: 1000,
   maxCodeBytes: 262_144,
+  maxInFlightArgBytes: 16_777_216,
 });
+
+/**
+ * The fewest bytes one console entry counts against
+ * {@linkcode Limits.maxLogBytes}, so that empty entries are bounded too.
+ */
+export const MIN_LOG_ENTRY_BYTES = 16;
+
+const _UTF8 = new TextEncoder();
+
+/**
+ * The bytes one console entry counts against {@linkcode Limits.maxLogBytes}:
+ * its message's UTF-8 bytes, and at least {@linkcode MIN_LOG_ENTRY_BYTES}.
+ *
+ * @param message The entry's message.
+ * @returns The bytes it counts.
+ *
+ * @example An empty entry still counts
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logEntryBytes } from "./limits.ts";
+ *
+ * assert.equal(logEntryBytes(""), 16);
+ * assert.equal(logEntryBytes("€".repeat(10)), 30);
+ * ```
+ */
+export function logEntryBytes(message: string): number {
+  return Math.max(MIN_LOG_ENTRY_BYTES, _UTF8.encode(message).length);
+}
+
+/**
+ * The message of the entry that marks where console output was cut.
+ *
+ * @param maxLogBytes The limit that was reached.
+ * @returns The marker's text.
+ */
+export function logTruncationMessage(maxLogBytes: number): string {
+  return `[execbox] log output truncated: more than ${maxLogBytes} bytes`;
+}
 
 /**
  * Resident memory the runtime needs before guest code allocates anything (a
@@ -68,6 +118,7 @@ const _MINIMUMS: Readonly<Limits> = {
   maxResultBytes: 16,
   maxToolCalls: 0,
   maxCodeBytes: 1,
+  maxInFlightArgBytes: 1024,
 };
 
 /**

@@ -39,6 +39,13 @@ export interface SessionOptions {
    * @default {3600000}
    */
   ttlMs?: number;
+  /**
+   * Live sessions one caller may have (a session is live until `ttlMs` after
+   * the last run that used it); a run that would start one more fails with
+   * `limit_exceeded`, `limit: "sessions"`.
+   * @default {100}
+   */
+  maxPerCaller?: number;
 }
 
 /** What an audit record holds beyond hashes. */

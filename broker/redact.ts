@@ -87,6 +87,30 @@ export function redactValue(
 ): unknown {
   if (secrets.length === 0 || value === undefined) return value;
   const text = JSON.stringify(value);
+  if (text === undefined) return value;
   const clean = redact(text, secrets);
-  return clean === text ? value : JSON.parse(clean);
+  if (clean === text) return value;
+  try {
+    return JSON.parse(clean);
+  } catch {
+    // A secret that spans JSON syntax (`a","b`): redact string by string.
+    return _redactStrings(JSON.parse(text), secrets);
+  }
+}
+
+function _redactStrings(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === "string") return redact(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => _redactStrings(v, secrets));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    // Defined, not assigned: a `__proto__` key stays an own key.
+    Object.defineProperty(out, redact(key, secrets), {
+      value: _redactStrings(inner, secrets),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }

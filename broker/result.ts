@@ -30,8 +30,10 @@ export interface ExecuteError {
   /**
    * For `limit_exceeded`: which limit (`"queue"` when the broker's run queue
    * was full, `"callerQueue"` when the caller had its whole share of runs
-   * executing and waiting, else the limit's name: `"maxResultBytes"`, `"maxToolCalls"`,
-   * `"codeBytes"`, `"toolArgumentBytes"`).
+   * executing and waiting, `"sessions"` when the caller has
+   * `sessions.maxPerCaller` live sessions, else the limit's name:
+   * `"maxResultBytes"`, `"maxToolCalls"`, `"codeBytes"`,
+   * `"toolArgumentBytes"`, `"sessionBytes"`).
    */
   limit?: string;
 }

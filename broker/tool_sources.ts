@@ -36,9 +36,17 @@ export class ToolSources {
     options: Pick<BrokerOptions, "providers" | "mcpServers" | "secrets">,
     host: Host,
   ) {
+    // Host tools hide the secrets and every MCP server's header values.
+    const secrets = [
+      ...(options.secrets ?? []),
+      ...Object.values(options.mcpServers ?? {}).flatMap((config) =>
+        Object.values("headers" in config ? config.headers ?? {} : {})
+          .flatMap(headerSecrets)
+      ),
+    ];
     this.#hosted = Object.entries(options.providers ?? {}).map((
       [namespace, tools],
-    ) => ({ namespace, tools: hostProviderTools(tools) }));
+    ) => ({ namespace, tools: hostProviderTools(tools, { secrets }) }));
     for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
       if (config.disabled) continue;
       const secrets = [

@@ -102,6 +102,8 @@ export interface Spawned {
   pid: number;
   /** The process. */
   process: HostProcess;
+  /** What the broker wrote to its stdin so far, when recorded. */
+  stdin: () => string;
 }
 
 /** A host that records every spawn and otherwise leaves it alone. */
@@ -110,14 +112,25 @@ export interface SpawnLog extends Host {
   spawns: Spawned[];
 }
 
+/** Options of {@linkcode spawnLog}. */
+export interface SpawnLogOptions {
+  /** Keep what the broker writes to each process's stdin (JSON lines for MCP). */
+  recordStdin?: boolean;
+}
+
 /**
  * Wraps a host to record its spawns. Unlike `tests/broker/_recording_host.ts`
- * it does not decode stdin, so it suits MCP servers, whose stdin is JSON lines.
+ * it does not decode frames on stdin, so it suits MCP servers, whose stdin is
+ * JSON lines (kept as text with `recordStdin`).
  *
  * @param base The host to wrap.
+ * @param options Whether to keep what is written to stdin.
  * @returns The recording host.
  */
-export function spawnLog(base: Host = denoHost): SpawnLog {
+export function spawnLog(
+  base: Host = denoHost,
+  options: SpawnLogOptions = {},
+): SpawnLog {
   const spawns: Spawned[] = [];
   return {
     defaultDenoPath: () => base.defaultDenoPath(),
@@ -126,9 +139,30 @@ export function spawnLog(base: Host = denoHost): SpawnLog {
     removeDir: (path) => base.removeDir(path),
     serve: (handler, options) => base.serve(handler, options),
     spawns,
-    spawn(options) {
-      const process = base.spawn(options);
-      spawns.push({ options, pid: process.pid, process });
+    spawn(spawnOptions) {
+      let process = base.spawn(spawnOptions);
+      let text = "";
+      if (options.recordStdin) {
+        const decoder = new TextDecoder();
+        const writer = process.stdin.getWriter();
+        process = {
+          ...process,
+          stdin: new WritableStream({
+            write(chunk) {
+              text += decoder.decode(chunk, { stream: true });
+              return writer.write(chunk);
+            },
+            close: () => writer.close(),
+            abort: (reason) => writer.abort(reason),
+          }),
+        };
+      }
+      spawns.push({
+        options: spawnOptions,
+        pid: process.pid,
+        process,
+        stdin: () => text,
+      });
       return process;
     },
   };

@@ -7,13 +7,19 @@
  * @module
  */
 
-import type { AuditHook, AuditRecord } from "./record.ts";
+import {
+  type AuditHook,
+  type AuditRecord,
+  compactAuditRecord,
+} from "./record.ts";
 
 /** How an {@linkcode AuditLog} bounds its memory and reports losses. */
 export interface AuditLogOptions {
   /**
    * The most UTF-8 bytes of lines held at once: queued, plus the batch the
-   * sink has not yet acknowledged. A record that would pass it is dropped.
+   * sink has not yet acknowledged. A record that would pass it is written
+   * without its code and its calls' arguments (`truncated: true`, the hashes
+   * stay); if even that would pass it, the record is dropped.
    *
    * @default {4194304} (4 MiB)
    */
@@ -53,10 +59,10 @@ const encoder = new TextEncoder();
  * into the caller.
  *
  * `dropped` counts every record that will not be written: it could not be
- * serialised (a `BigInt`, a cycle), it would have passed `maxQueuedBytes`, it
- * arrived after `close()`, or it was queued or in flight when the sink failed
- * or `close()` gave up waiting. After the sink errors, every later record is
- * dropped.
+ * serialised (a `BigInt`, a cycle), it would have passed `maxQueuedBytes` even
+ * without its code and arguments, it arrived after `close()`, or it was queued
+ * or in flight when the sink failed or `close()` gave up waiting. After the
+ * sink errors, every later record is dropped.
  *
  * @example Log runs to a stream
  * ```ts
@@ -143,12 +149,20 @@ export class AuditLog {
   write(record: AuditRecord): void {
     try {
       if (this.#state !== "open") return this.#drop(1);
-      const text = JSON.stringify(record);
+      let line = _line(record);
       // `JSON.stringify(undefined)` and friends return `undefined`.
-      if (typeof text !== "string") return this.#drop(1);
-      const line = encoder.encode(`${text}\n`);
+      if (line === undefined) return this.#drop(1);
       if (this.#queuedBytes + line.byteLength > this.#maxQueuedBytes) {
-        return this.#drop(1);
+        // Rather than lose a record for its size, keep it without its code
+        // and arguments (their hashes stay).
+        const compact = compactAuditRecord(record);
+        line = compact === undefined ? undefined : _line(compact);
+        if (
+          line === undefined ||
+          this.#queuedBytes + line.byteLength > this.#maxQueuedBytes
+        ) {
+          return this.#drop(1);
+        }
       }
       this.#queue.push(line);
       this.#queuedBytes += line.byteLength;
@@ -276,6 +290,11 @@ export class AuditLog {
       // A failing callback must not fail the run that logged.
     }
   }
+}
+
+function _line(record: AuditRecord): Uint8Array | undefined {
+  const text = JSON.stringify(record);
+  return typeof text === "string" ? encoder.encode(`${text}\n`) : undefined;
 }
 
 function _concat(chunks: Uint8Array[]): Uint8Array {

@@ -20,8 +20,47 @@ export interface AuditCall {
   outcome: "ok" | "tool_error" | "validation_error" | "denied" | "cancelled";
   /** SHA-256 (hex) of the argument's JSON text. */
   argsSha256: string;
-  /** The argument itself, only with `includeArgs`. */
+  /**
+   * The argument itself, only with `includeArgs`, and only when its JSON text
+   * is at most {@linkcode MAX_AUDIT_ARG_BYTES} (else see `truncated`).
+   */
   args?: unknown;
+  /** UTF-8 bytes of the argument's JSON text, when `truncated`. */
+  argsBytes?: number;
+  /**
+   * `true` when `includeArgs` was on but the argument was left out for its
+   * size; `argsSha256` and `argsBytes` still identify it.
+   */
+  truncated?: true;
+}
+
+/**
+ * The most UTF-8 bytes of one call's argument (its JSON text) an audit record
+ * keeps with `includeArgs`; a larger argument is replaced by its byte count
+ * and `truncated: true` next to its SHA-256, so a run cannot push its own
+ * record out of a bounded audit log by padding its calls.
+ */
+export const MAX_AUDIT_ARG_BYTES = 16_384;
+
+/**
+ * Puts a call's argument into its audit entry, or, over
+ * {@linkcode MAX_AUDIT_ARG_BYTES}, its size and `truncated: true`.
+ *
+ * @param entry The call's entry.
+ * @param args The argument.
+ * @param bytes UTF-8 bytes of its JSON text.
+ */
+export function keepAuditArgs(
+  entry: AuditCall,
+  args: unknown,
+  bytes: number,
+): void {
+  if (bytes <= MAX_AUDIT_ARG_BYTES) {
+    entry.args = args;
+  } else {
+    entry.argsBytes = bytes;
+    entry.truncated = true;
+  }
 }
 
 /** What happened in one run. */
@@ -46,7 +85,42 @@ export interface AuditRecord {
   peakMemoryBytes: number;
   /** Every call the run made, in the order they started. */
   calls: AuditCall[];
+  /**
+   * `true` when the code and the calls' arguments were left out so that the
+   * record fits the audit log's queue (see {@linkcode compactAuditRecord}).
+   */
+  truncated?: true;
 }
+
+/**
+ * The record without its code and its calls' arguments (their hashes stay,
+ * each call that had its argument gets `argsBytes` and `truncated: true`),
+ * marked `truncated: true`: what an audit log writes rather than drop a
+ * record that does not fit.
+ *
+ * @param record A record.
+ * @returns The smaller copy, or `undefined` when there is nothing to leave out.
+ */
+export function compactAuditRecord(
+  record: AuditRecord,
+): AuditRecord | undefined {
+  if (record.code === undefined && record.calls.every((c) => !("args" in c))) {
+    return undefined;
+  }
+  const { code: _, ...rest } = record;
+  return {
+    ...rest,
+    calls: record.calls.map((call) => {
+      if (!("args" in call)) return call;
+      const { args, ...kept } = call;
+      const text = JSON.stringify(args) ?? "";
+      return { ...kept, argsBytes: _UTF8.encode(text).length, truncated: true };
+    }),
+    truncated: true,
+  };
+}
+
+const _UTF8 = new TextEncoder();
 
 /** Receives one record per run; called after the caller has its result, and never awaited. */
 export type AuditHook = (record: AuditRecord) => void;

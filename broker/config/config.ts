@@ -67,6 +67,8 @@ export interface SessionsConfig {
   maxBytes?: number;
   /** How long a session lives after its last run, in milliseconds. */
   ttlMs?: number;
+  /** Live sessions one caller may have (`BrokerOptions.sessions.maxPerCaller`). */
+  maxPerCaller?: number;
 }
 
 /** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
@@ -364,12 +366,16 @@ export function brokerOptionsFromConfig(
   if (maxQueuePerCaller !== undefined) {
     options.maxQueuePerCaller = maxQueuePerCaller;
   }
-  const { dir, maxBytes, ttlMs } = config.sessions;
-  if (dir !== undefined || maxBytes !== undefined || ttlMs !== undefined) {
+  const { dir, maxBytes, ttlMs, maxPerCaller } = config.sessions;
+  if (
+    dir !== undefined || maxBytes !== undefined || ttlMs !== undefined ||
+    maxPerCaller !== undefined
+  ) {
     options.sessions = {
       ...(dir === undefined ? {} : { store: new FileSessionStore({ dir }) }),
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(ttlMs === undefined ? {} : { ttlMs }),
+      ...(maxPerCaller === undefined ? {} : { maxPerCaller }),
     };
   }
   const { includeCode, includeArgs } = config.audit;

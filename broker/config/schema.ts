@@ -52,6 +52,7 @@ const _server = z.strictObject({
   allowTools: _strings.optional(),
   denyTools: _strings.optional(),
   rawResults: _bool.optional(),
+  validateArguments: _bool.optional(),
 }, { error: "must be an object" }).superRefine((server, ctx) => {
   if (server.disabled === true) return;
   const type = serverType(server);
@@ -98,6 +99,7 @@ const _limits = z.strictObject({
   maxResultBytes: _limit.optional(),
   maxToolCalls: _limit.optional(),
   maxCodeBytes: _limit.optional(),
+  maxInFlightArgBytes: _limit.optional(),
 }, { error: "must be an object" }).superRefine((limits, ctx) => {
   for (const [key, value] of Object.entries(limits)) {
     try {
@@ -158,6 +160,7 @@ const _schema = z.strictObject({
     dir: _text.optional(),
     maxBytes: _whole(1).optional(),
     ttlMs: _whole(1).optional(),
+    maxPerCaller: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
   audit: z.strictObject({
     file: _text.optional(),

@@ -50,7 +50,8 @@ export interface McpServerOptions {
   /**
    * UTF-8 bytes of text either tool returns; text beyond them is cut and a
    * line `[execbox: output truncated at N bytes]` added, with a failed run's
-   * error line kept after it. The structured result is never cut.
+   * error line kept after it. The structured result is not cut by this: its
+   * logs are bounded by `maxLogBytes` and its result by `maxResultBytes`.
    * @default {20000}
    */
   maxTextBytes?: number;
@@ -195,7 +196,7 @@ export function createMcpServer(
     }
     const result: CallToolResult = {
       content: [{ type: "text", text: executeText(run, maxTextBytes) }],
-      structuredContent: structuredResult(run),
+      structuredContent: structuredResult(run, effective.maxLogBytes),
     };
     if (!run.ok) result.isError = true;
     return result;

@@ -7,7 +7,7 @@
  */
 
 import type { Broker } from "../broker.ts";
-import type { Limits } from "../limits.ts";
+import { type Limits, logEntryBytes, logTruncationMessage } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ToolMatch } from "../types/search.ts";
 
@@ -143,8 +143,16 @@ export function fitText(body: string, last: string, maxBytes: number): string {
   ].filter((part) => part !== "").join("\n");
 }
 
-/** The result as a plain object with no `undefined` values. */
-export function structuredResult(run: ExecuteResult): Record<string, unknown> {
+/**
+ * The result as a plain object with no `undefined` values, its logs held to
+ * `maxLogBytes` as a run counts them (entries past it are dropped and the
+ * truncation marker ends the list), so the structured content is bounded like
+ * the run itself; the result is already within `maxResultBytes`.
+ */
+export function structuredResult(
+  run: ExecuteResult,
+  maxLogBytes: number,
+): Record<string, unknown> {
   const safe: Record<string, unknown> = { ok: run.ok };
   if (run.ok) {
     if (run.result !== undefined) safe.result = run.result;
@@ -157,7 +165,18 @@ export function structuredResult(run: ExecuteResult): Record<string, unknown> {
     if (run.error.column !== undefined) error.column = run.error.column;
     safe.error = error;
   }
-  safe.logs = run.logs.map(({ level, message }) => ({ level, message }));
+  const logs: { level: string; message: string }[] = [];
+  let bytes = 0;
+  for (const { level, message } of run.logs) {
+    bytes += logEntryBytes(message);
+    if (bytes > maxLogBytes) {
+      // A run's own marker lands here too, and is replaced by the same text.
+      logs.push({ level: "warn", message: logTruncationMessage(maxLogBytes) });
+      break;
+    }
+    logs.push({ level, message });
+  }
+  safe.logs = logs;
   const { durationMs, toolCalls, coldStart, peakMemoryBytes } = run.stats;
   safe.stats = { durationMs, toolCalls, coldStart, peakMemoryBytes };
   return safe;

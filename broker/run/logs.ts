@@ -5,9 +5,15 @@
  */
 
 import type { LogEntry } from "../result.ts";
+import { logTruncationMessage, MIN_LOG_ENTRY_BYTES } from "../limits.ts";
 import type { LogLevel } from "../../runtime/protocol.ts";
 
-/** Console output of one run, with a byte cap and a visible marker where it was cut. */
+/**
+ * Console output of one run, with a byte cap and a visible marker where it was
+ * cut. Each entry counts its UTF-8 bytes and at least
+ * {@linkcode MIN_LOG_ENTRY_BYTES}, so the cap bounds the number of entries too
+ * (`console.log()` with no arguments is not free).
+ */
 export class RunLogs {
   readonly entries: LogEntry[] = [];
   #bytes = 0;
@@ -22,13 +28,15 @@ export class RunLogs {
   add(level: LogLevel, message: string): void {
     if (this.#truncated) return;
     const bytes = this.#encoder.encode(message);
-    if (this.#bytes + bytes.length <= this.#max) {
-      this.#bytes += bytes.length;
+    const cost = Math.max(MIN_LOG_ENTRY_BYTES, bytes.length);
+    if (this.#bytes + cost <= this.#max) {
+      this.#bytes += cost;
       this.entries.push({ level, message });
       return;
     }
     const room = this.#max - this.#bytes;
-    if (room > 0) {
+    // A cut entry still counts its minimum, so it needs that much room.
+    if (room >= MIN_LOG_ENTRY_BYTES) {
       // Cut on a character boundary: drop a partial UTF-8 sequence.
       const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(
         /\uFFFD$/,
@@ -39,7 +47,7 @@ export class RunLogs {
     this.#truncated = true;
     this.entries.push({
       level: "warn",
-      message: `[execbox] log output truncated: more than ${this.#max} bytes`,
+      message: logTruncationMessage(this.#max),
     });
   }
 }

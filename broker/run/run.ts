@@ -8,7 +8,7 @@
  */
 
 import { sha256Hex } from "../sha256.ts";
-import type { AuditCall } from "../audit/record.ts";
+import { type AuditCall, keepAuditArgs } from "../audit/record.ts";
 import type {
   Catalog,
   ProviderMethod,
@@ -20,6 +20,7 @@ import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
 import type { ExecuteError, ExecuteResult } from "../result.ts";
 import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
 import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
+import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
@@ -82,6 +83,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const decoder = new TextDecoder();
   const logs = new RunLogs(limits.maxLogBytes);
   const tools = new AbortController();
+  const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
   let toolCalls = 0;
   let settled = false;
@@ -110,6 +112,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       clearTimeout(backstop);
       signal?.removeEventListener("abort", onAbort);
       tools.abort();
+      argBudget.close();
       const stats = {
         durationMs: performance.now() - options.startedAt,
         toolCalls,
@@ -170,10 +173,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     ): ProviderTool | ProviderMethod | undefined =>
       ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
 
+    // `refused`: why the call fails before it starts; else its argument's
+    // bytes are in flight until it settles.
     async function call(
       frame: Extract<RuntimeFrame, { t: "call" }>,
       args: unknown,
       argsText: string,
+      argBytes: number,
+      refused?: string,
     ) {
       const path = `${frame.ns}.${frame.name}`;
       const started = performance.now();
@@ -190,12 +197,15 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           argsSha256: sha256Hex(argsText),
         };
       if (entry !== undefined) {
-        if (options.auditArgs) entry.args = args;
+        if (options.auditArgs) keepAuditArgs(entry, args, argBytes);
         options.audit!.push(entry);
         running.set(entry, started);
       }
+      // Not kept while the tool runs: only `args` counts as in flight.
+      argsText = "";
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
+        if (refused !== undefined) throw new Error(refused);
         const tool = lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
         if (options.onToolCall !== undefined) {
@@ -251,6 +261,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             : guestMessage(error),
         ];
       } finally {
+        if (refused === undefined) argBudget.give(argBytes);
         // A call still running when the run ended was closed by finish().
         if (entry !== undefined && running.delete(entry)) {
           entry.durationMs = performance.now() - started;
@@ -340,18 +351,28 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           toolCalls++;
-          let args: unknown;
-          const argsText = decoder.decode(payload);
-          try {
-            args = parsePayload(argsText);
-          } catch (error) {
-            return fail(
-              "internal_error",
-              `Runtime sent bad tool arguments: ${(error as Error).message}`,
+          const start = (refused?: string) => {
+            if (settled) return;
+            let args: unknown;
+            const argsText = decoder.decode(payload);
+            try {
+              args = parsePayload(argsText);
+            } catch (error) {
+              return fail(
+                "internal_error",
+                `Runtime sent bad tool arguments: ${(error as Error).message}`,
+              );
+            }
+            call(frame, args, argsText, payload.length, refused);
+          };
+          if (!argBudget.fits(payload.length)) {
+            return start(
+              `Tool call argument is ${payload.length} bytes, more than the ${limits.maxInFlightArgBytes} bytes of arguments a run may have in flight (maxInFlightArgBytes)`,
             );
           }
-          call(frame, args, argsText);
-          return;
+          // Holds back the next frame until this call's bytes fit.
+          return argBudget.take(payload.length)?.then(() => start()) ??
+            start();
         }
         case "ready":
           return fail("internal_error", "Runtime sent a second ready frame");

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { ExecboxError } from "../errors.ts";
 import type {
   Host,
@@ -14,6 +15,7 @@ import type {
   ProcessStatus,
 } from "../host/host.ts";
 import { runtimeArgs } from "./runtime_script.ts";
+import { runtimeDirPrefix, sweepRuntimeDirs } from "./temp_dirs.ts";
 import {
   type BrokerFrame,
   createFrameDecoder,
@@ -33,6 +35,13 @@ export type RuntimeEvent =
   | { kind: "oversize"; frame: RuntimeFrame; payloadBytes: number }
   | { kind: "fault"; message: string }
   | { kind: "exit"; status: ProcessStatus };
+
+/**
+ * Receives the events of a subprocess. A promise returned for a frame holds
+ * back the next one: nothing more is read from the subprocess until it
+ * settles, so the subprocess, not the broker, holds what it sends meanwhile.
+ */
+export type RuntimeListener = (event: RuntimeEvent) => void | Promise<void>;
 
 /** What {@linkcode RuntimeProcess.start} needs. */
 export interface RuntimeProcessOptions {
@@ -120,7 +129,7 @@ export class RuntimeProcess {
   readonly #dir: string;
   readonly #decoder: FrameDecoder;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #listener: ((event: RuntimeEvent) => void) | undefined;
+  #listener: RuntimeListener | undefined;
   #backlog: RuntimeEvent[] = [];
   #stderrTail = "";
   #broken = false;
@@ -156,7 +165,9 @@ export class RuntimeProcess {
    */
   static async start(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
     const { host } = options;
-    const dir = await host.makeTempDir("execbox-");
+    const dir = await host.makeTempDir(await runtimeDirPrefix());
+    // What a broker killed with SIGKILL left next to it (once a minute).
+    await sweepRuntimeDirs(dirname(dir));
     let proc: HostProcess;
     try {
       proc = host.spawn({
@@ -244,7 +255,7 @@ export class RuntimeProcess {
    *
    * @param listener Receives every event in order.
    */
-  listen(listener: (event: RuntimeEvent) => void): void {
+  listen(listener: RuntimeListener): void {
     this.#listener = listener;
     while (this.#backlog.length > 0 && this.#listener === listener) {
       listener(this.#backlog.shift()!);
@@ -292,9 +303,9 @@ export class RuntimeProcess {
     return this.#disposed;
   }
 
-  #emit(event: RuntimeEvent): void {
-    if (this.#listener) this.#listener(event);
-    else this.#backlog.push(event);
+  #emit(event: RuntimeEvent): void | Promise<void> {
+    if (this.#listener) return this.#listener(event);
+    this.#backlog.push(event);
   }
 
   async #readStdout(): Promise<void> {
@@ -317,7 +328,12 @@ export class RuntimeProcess {
             });
             break;
           }
-          this.#emit({ kind: "frame", frame, payload: raw.payload });
+          const held = this.#emit({
+            kind: "frame",
+            frame,
+            payload: raw.payload,
+          });
+          if (held !== undefined) await held;
         }
       }
     } catch (error) {

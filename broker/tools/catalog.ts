@@ -6,6 +6,7 @@
  */
 
 import { ExecboxError } from "../errors.ts";
+import { redact, redactValue } from "../redact.ts";
 import { assertProviderName, toolIdentifiers } from "./identifiers.ts";
 import {
   resolveSchema,
@@ -55,18 +56,31 @@ export interface ProviderSource {
 
 const _encode = createJsonEncoder(MAX_JSON_DEPTH);
 
+/** Options of {@linkcode hostProviderTools}. */
+export interface HostProviderOptions {
+  /**
+   * Values replaced by `[redacted]` in what the tools return, throw and log.
+   * @default {[]}
+   */
+  secrets?: readonly string[];
+}
+
 /**
  * Adapts host tools from `defineTool` to provider tools, with input checked
- * before `execute` and output checked and encoded after.
+ * before `execute` and output checked and encoded after, and the secrets
+ * taken out of their results, error messages and `context.log` entries.
  *
  * @param tools Tools by name.
+ * @param options The secrets to redact.
  * @returns The provider tools, in the object's key order.
  * @throws {TypeError} When a definition has no `execute` function or a bad schema.
  */
 export function hostProviderTools(
   // deno-lint-ignore no-explicit-any
   tools: Record<string, ToolDefinition<any, any>>,
+  options: HostProviderOptions = {},
 ): ProviderTool[] {
+  const secrets = options.secrets ?? [];
   return Object.entries(tools).map(([name, definition]) => {
     if (typeof definition?.execute !== "function") {
       throw new TypeError(`Tool "${name}" has no execute function`);
@@ -75,25 +89,40 @@ export function hostProviderTools(
     const output = definition.output === undefined
       ? undefined
       : resolveSchema(definition.output, "output");
+    const run = async (value: unknown, context: ToolContext) => {
+      const checked = input.check(value, "input");
+      let result: unknown = await definition.execute(checked, context);
+      if (output !== undefined) {
+        try {
+          result = output.check(result, "output");
+        } catch (error) {
+          throw new Error(
+            `Tool returned a value that does not match its output schema: ${
+              (error as Error).message
+            }`,
+            { cause: error },
+          );
+        }
+      }
+      return result;
+    };
     const tool: ProviderTool = {
       name,
       inputSchema: input.json,
       async call(value, context) {
-        const checked = input.check(value, "input");
-        let result: unknown = await definition.execute(checked, context);
-        if (output !== undefined) {
-          try {
-            result = output.check(result, "output");
-          } catch (error) {
-            throw new Error(
-              `Tool returned a value that does not match its output schema: ${
-                (error as Error).message
-              }`,
-              { cause: error },
-            );
-          }
+        if (secrets.length === 0) return await run(value, context);
+        try {
+          return _redactResult(
+            await run(value, {
+              signal: context.signal,
+              log: (level, message) =>
+                context.log(level, redact(String(message), secrets)),
+            }),
+            secrets,
+          );
+        } catch (error) {
+          throw _redactError(error, secrets);
         }
-        return result;
       },
     };
     if (definition.description !== undefined) {
@@ -102,6 +131,27 @@ export function hostProviderTools(
     if (output !== undefined) tool.outputSchema = output.json;
     return tool;
   });
+}
+
+// A value that is not JSON is left for `encodeToolResult` to refuse.
+function _redactResult(value: unknown, secrets: readonly string[]): unknown {
+  try {
+    return redactValue(value, secrets);
+  } catch {
+    return value;
+  }
+}
+
+// The guest sees only an error's message (and an ExecboxError's code); no
+// `cause`, which would keep the message unredacted.
+function _redactError(error: unknown, secrets: readonly string[]): Error {
+  const message = redact(
+    error instanceof Error ? error.message : String(error),
+    secrets,
+  );
+  return error instanceof ExecboxError
+    ? new ExecboxError(error.code, message)
+    : new Error(message);
 }
 
 /** An immutable snapshot of the guest namespace. */

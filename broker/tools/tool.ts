@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Validator } from "@cfworker/json-schema";
+import { type SchemaDraft, Validator } from "@cfworker/json-schema";
 import { z } from "zod";
 import { ExecboxError } from "../errors.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
@@ -75,6 +75,16 @@ export interface ResolvedSchema {
    * @throws {ExecboxError} With code `validation_error` and a message listing the problems.
    */
   check(value: unknown, label: string): unknown;
+}
+
+// The draft a JSON Schema names in `$schema` (MCP servers built with older
+// SDKs publish draft-07); 2020-12 when it names none.
+function _draft($schema: unknown): SchemaDraft {
+  if (typeof $schema !== "string") return "2020-12";
+  if (/draft-0[67]\b/.test($schema)) return "7";
+  if (/draft-04\b/.test($schema)) return "4";
+  if ($schema.includes("2019-09")) return "2019-09";
+  return "2020-12";
 }
 
 function _isStandard(schema: unknown): schema is StandardSchemaV1 {
@@ -149,7 +159,7 @@ export function resolveSchema(
   }
   const validator = new Validator(
     schema as Record<string, unknown>,
-    "2020-12",
+    _draft(schema.$schema),
     false,
   );
   return {

@@ -40,6 +40,14 @@ export interface McpServerCommon {
    * @default {false}
    */
   rawResults?: boolean;
+  /**
+   * Check each call's arguments against the tool's `inputSchema` in the
+   * broker, before the request is sent: a mismatch is a `validation_error`
+   * naming the path, as for host tools. Turn it off for a server whose
+   * schemas are sloppier than what it accepts.
+   * @default {true}
+   */
+  validateArguments?: boolean;
 }
 
 /** A server started as a subprocess speaking MCP on stdio. */

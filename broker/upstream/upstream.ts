@@ -35,7 +35,11 @@ import { redact, redactValue } from "../redact.ts";
 import { callError } from "./call_error.ts";
 import { LogRouter, mcpLogLevel } from "./log_router.ts";
 import { stderrTail, transportAttempts } from "./transport.ts";
-import type { ToolContext } from "../tools/tool.ts";
+import {
+  type ResolvedSchema,
+  resolveSchema,
+  type ToolContext,
+} from "../tools/tool.ts";
 import { toolFilter } from "./tool_filter.ts";
 
 /** What {@linkcode McpUpstream} needs. */
@@ -269,10 +273,24 @@ export class McpUpstream {
   }
 
   #providerTool(tool: Tool): ProviderTool {
+    // Compiled on the first call: a server may list hundreds of tools.
+    let schema: ResolvedSchema | null | undefined;
+    const check = (input: unknown) => {
+      if (schema === undefined) {
+        try {
+          schema = resolveSchema(tool.inputSchema, "input");
+        } catch {
+          schema = null; // a schema the validator cannot read checks nothing
+        }
+      }
+      schema?.check(input, "input");
+    };
+    const validate = this.#options.config.validateArguments !== false;
     const provided: ProviderTool = {
       name: tool.name,
       inputSchema: tool.inputSchema,
-      call: (input, context) => this.#call(tool.name, input, context),
+      call: (input, context) =>
+        this.#call(tool.name, input, context, validate ? check : undefined),
     };
     if (tool.description !== undefined) provided.description = tool.description;
     if (tool.outputSchema !== undefined) {
@@ -285,10 +303,13 @@ export class McpUpstream {
     name: string,
     input: unknown,
     context: ToolContext,
+    check: ((input: unknown) => void) | undefined,
   ): Promise<unknown> {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new ExecboxError("validation_error", "input must be an object");
     }
+    // Before any request: a mismatch never reaches the server.
+    check?.(input);
     const client = await this.#ready();
     const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
     this.#logs.enter(context.log);

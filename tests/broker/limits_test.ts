@@ -12,6 +12,7 @@ const MINIMUMS: Readonly<Limits> = {
   maxResultBytes: 16,
   maxToolCalls: 0,
   maxCodeBytes: 1,
+  maxInFlightArgBytes: 1024,
 };
 
 Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
@@ -22,6 +23,7 @@ Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
     maxResultBytes: 1_048_576,
     maxToolCalls: 1000,
     maxCodeBytes: 262_144,
+    maxInFlightArgBytes: 16_777_216,
   });
   assert.equal(Object.isFrozen(DEFAULT_LIMITS), true);
 });

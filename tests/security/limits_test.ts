@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createBroker, defineTool, RUNTIME_BASELINE_MB } from "../../mod.ts";
+import {
+  createBroker,
+  defineTool,
+  MIN_LOG_ENTRY_BYTES,
+  RUNTIME_BASELINE_MB,
+} from "../../mod.ts";
 import { assertFailure, assertResult, recordingHost } from "./_fixtures.ts";
 
 const MIB = 2 ** 20;
@@ -122,8 +127,9 @@ Deno.test("Broker.execute() holds every run to its limits", async (t) => {
         { limits: { maxLogBytes: 1000 } },
       );
       assertResult(run, "flooded");
+      // Each 10-byte entry counts MIN_LOG_ENTRY_BYTES (16): 62 fit in 1000.
       assert.deepEqual(run.logs, [
-        ...Array.from({ length: 100 }, () => ({
+        ...Array.from({ length: 62 }, () => ({
           level: "log",
           message: "0123456789",
         })),
@@ -132,6 +138,32 @@ Deno.test("Broker.execute() holds every run to its limits", async (t) => {
           message: "[execbox] log output truncated: more than 1000 bytes",
         },
       ]);
+    },
+  );
+
+  await t.step(
+    "Broker.execute() counts an empty console entry as MIN_LOG_ENTRY_BYTES, so maxLogBytes bounds the number of entries",
+    async () => {
+      const flood = `for (let i = 0; i < 10_000; i++) console.log(); "flooded"`;
+      const run = await broker.execute(flood, {
+        limits: { maxLogBytes: 1024 },
+      });
+      assertResult(run, "flooded");
+      assert.equal(MIN_LOG_ENTRY_BYTES, 16);
+      assert.deepEqual(run.logs, [
+        ...Array.from({ length: 64 }, () => ({ level: "log", message: "" })),
+        {
+          level: "warn",
+          message: "[execbox] log output truncated: more than 1024 bytes",
+        },
+      ]);
+
+      const none = await broker.execute(flood, { limits: { maxLogBytes: 0 } });
+      assertResult(none, "flooded");
+      assert.deepEqual(none.logs, [{
+        level: "warn",
+        message: "[execbox] log output truncated: more than 0 bytes",
+      }]);
     },
   );
 

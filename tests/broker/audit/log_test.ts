@@ -94,6 +94,47 @@ Deno.test("AuditLog.write() returns at once and stays bounded when the sink neve
   assert.equal(log.dropped, 10_001);
 });
 
+Deno.test("AuditLog.write() keeps a record too large for its queue, without its code and arguments", async () => {
+  const sink = collectingSink();
+  const log = new AuditLog(sink.stream, { maxQueuedBytes: 4096 });
+  const [call] = record(1).calls;
+  const large = record(1, {
+    code: "x".repeat(10_000),
+    calls: [
+      { ...call!, args: { blob: "é".repeat(5000) } },
+      { ...call!, argsBytes: 20_000, truncated: true },
+      call!,
+    ],
+  });
+  log.write(large);
+  await log.close();
+  assert.equal(log.dropped, 0);
+  const { code: _, ...rest } = large;
+  assert.deepEqual(JSON.parse(sink.text()), {
+    ...rest,
+    calls: [
+      { ...call!, argsBytes: 10_011, truncated: true },
+      { ...call!, argsBytes: 20_000, truncated: true },
+      call!,
+    ],
+    truncated: true,
+  });
+});
+
+Deno.test("AuditLog.write() drops a record that passes its queue even without code and arguments", async () => {
+  const sink = collectingSink();
+  const log = new AuditLog(sink.stream, { maxQueuedBytes: 4096 });
+  const [call] = record(1).calls;
+  log.write(record(1, { calls: Array.from({ length: 100 }, () => call!) }));
+  log.write(record(2, { code: "x".repeat(10_000) }));
+  await log.close();
+  assert.equal(log.dropped, 1);
+  assert.deepEqual(JSON.parse(sink.text()), {
+    ...record(2),
+    truncated: true,
+  });
+});
+
 Deno.test("AuditLog.write() drops records after its sink errors, without throwing", async () => {
   // An unhandled rejection would fail this test module in Deno's runner.
   let writes = 0;

@@ -343,6 +343,7 @@ Deno.test("parseConfig() checks limits against mergeLimits' minimums", () => {
     maxResultBytes: 16,
     maxToolCalls: 0,
     maxCodeBytes: 1,
+    maxInFlightArgBytes: 1024,
   };
   for (const [key, min] of Object.entries(minimums)) {
     // The same minimum as the broker's own check, so the two cannot drift.
@@ -843,6 +844,21 @@ Deno.test("loadConfig() reads the fixture that documents every section", async (
   );
 });
 
+Deno.test("parseConfig() takes validateArguments per server", () => {
+  const { config } = parseConfig(
+    json({ mcpServers: { x: { command: "y", validateArguments: false } } }),
+    "x.jsonc",
+    {},
+  );
+  assert.equal(config.mcpServers.x?.validateArguments, false);
+  assert.equal(
+    configError(
+      '{"mcpServers": {"x": {"command": "y", "validateArguments": 1}}}',
+    ),
+    `Cannot read config "x.jsonc": mcpServers.x.validateArguments must be true or false at 1:60`,
+  );
+});
+
 Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets", () => {
   assert.deepEqual(brokerOptionsFromConfig(EMPTY), {});
   const { config } = parseConfig(
@@ -873,4 +889,16 @@ Deno.test("brokerOptionsFromConfig() sets only the keys the configuration sets",
     maxConcurrencyPerCaller: 1,
     maxQueuePerCaller: 0,
   });
+  const sessionsOnly = parseConfig(
+    '{"sessions": {"maxPerCaller": 5}}',
+    "x.jsonc",
+    {},
+  );
+  assert.deepEqual(brokerOptionsFromConfig(sessionsOnly.config), {
+    sessions: { maxPerCaller: 5 },
+  });
+  assert.equal(
+    configError('{"sessions": {"maxPerCaller": 0}}'),
+    `Cannot read config "x.jsonc": sessions.maxPerCaller must be a whole number of at least 1 at 1:31`,
+  );
 });

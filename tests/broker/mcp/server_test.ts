@@ -314,6 +314,26 @@ Deno.test("execute tool returns the result as structured content and text", asyn
   });
 });
 
+Deno.test("execute tool holds its structured logs to maxLogBytes, empty entries included", async () => {
+  await using broker = await createBroker({ pool: { size: 1 } });
+  await using mcp = await connect(broker, { limits: { maxLogBytes: 160 } });
+  const call = await mcp.client.callTool({
+    name: "execute",
+    arguments: { code: "for (let i = 0; i < 5000; i++) console.log(); 1" },
+  });
+  assert.deepEqual(withoutStats(call.structuredContent), {
+    ok: true,
+    result: 1,
+    logs: [
+      ...Array.from({ length: 10 }, () => ({ level: "log", message: "" })),
+      {
+        level: "warn",
+        message: "[execbox] log output truncated: more than 160 bytes",
+      },
+    ],
+  });
+});
+
 Deno.test("execute tool cuts text over maxTextBytes, never inside a character", async (t) => {
   await using broker = await createBroker({ pool: { size: 1 } });
   await using mcp = await connect(broker, { maxTextBytes: 100 });
