@@ -2,7 +2,7 @@
  * The guest Worker's prelude: the first code in the realm where guest code runs.
  *
  * It captures everything it will use later (the channel to the runtime's main
- * thread, `eval`, JSON, `Deno.inspect`, the methods of
+ * thread, the function constructor, JSON, `Deno.inspect`, the methods of
  * String, Map, Promise, typed arrays, TextEncoder and TextDecoder), removes
  * every global that reaches the operating system, persists, or starts a fresh
  * realm, installs `console` and the tool namespaces, then compiles the guest's
@@ -144,12 +144,17 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     ? errorIsError
     : (value: unknown) => value instanceof ErrorCtor;
   const StringCtor = String;
+  const SyntaxErrorCtor = SyntaxError;
   const SyntaxErrorPrototype = SyntaxError.prototype;
   const PromiseCtor = Promise;
   const promiseReject = Promise.reject;
   const promiseThen = Promise.prototype.then;
-  const indirectEval = globalThis.eval;
+  const AsyncFunctionCtor = (async function () {}).constructor as new (
+    body: string,
+  ) => () => Promise<unknown>;
   const slice = String.prototype.slice;
+  const startsWith = String.prototype.startsWith;
+  const endsWith = String.prototype.endsWith;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
@@ -339,8 +344,21 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
   }
 
+  // The body of the broker's `(async function () {...})`, compiled by the
+  // function constructor: V8 parses it as one function body on its own, so
+  // nothing in it (an HTML-like comment, a stray `})`) can close the function
+  // early and run at the top level in sloppy mode.
+  const PREFIX = "(async function () {";
+  const SUFFIX = "})";
   function compile(js: string): () => Promise<unknown> {
-    return indirectEval(js);
+    if (
+      !apply(startsWith, js, [PREFIX]) || !apply(endsWith, js, [SUFFIX])
+    ) {
+      throw new SyntaxErrorCtor("Prepared code is not one async function");
+    }
+    return new AsyncFunctionCtor(
+      apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]),
+    );
   }
 
   // Never rejects: whatever guest code does, the run ends with done or fail.
