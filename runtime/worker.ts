@@ -82,11 +82,16 @@ export interface WorkerDeps {
 /**
  * Globals removed from the guest realm: everything that reaches the OS or the
  * network, persists between runs, starts a realm that would still have `Deno`,
- * or belongs to the channel to the main thread.
+ * belongs to the channel to the main thread, or is a Node.js global that
+ * peer code-mode executors do not offer either.
  */
 export const REMOVED_GLOBALS: readonly string[] = [
   "Deno",
   "process",
+  "Buffer",
+  "global",
+  "setImmediate",
+  "clearImmediate",
   "Worker",
   "SharedWorker",
   "fetch",

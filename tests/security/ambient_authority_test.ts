@@ -32,9 +32,9 @@ Deno.test("Broker.execute() leaves the guest no ambient authority", async (t) =>
     "Broker.execute() cannot reach process through the Node global",
     async () => {
       const run = await broker.execute(
-        `[typeof global.process, typeof global.Deno, typeof global.require]`,
+        `[typeof global, typeof globalThis.process, typeof globalThis.Deno, typeof globalThis.require]`,
       );
-      assertResult(run, ["undefined", "undefined", "undefined"]);
+      assertResult(run, ["undefined", "undefined", "undefined", "undefined"]);
     },
   );
 
