@@ -106,7 +106,9 @@ async function _run(args: string[]): Promise<number> {
     values.verbose ?? false,
   );
   try {
-    const result = await broker.execute(code);
+    const result = await broker.execute(code, {
+      toolsHint: "list them with execbox tools",
+    });
     if (values.json) out(`${JSON.stringify(result)}\n`);
     else _render(result);
     return result.ok ? 0 : 1;
