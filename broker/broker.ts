@@ -39,6 +39,7 @@ import {
 import { RuntimePool } from "./subprocess/pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess } from "./run/run.ts";
+import { addUnavailableHint } from "./run/hints.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import {
   searchTools,
@@ -229,7 +230,10 @@ export class Broker {
     }
     const time = new Date();
     const calls: AuditCall[] = [];
-    const result = await this.#execute(code, options, calls);
+    const result = addUnavailableHint(
+      await this.#execute(code, options, calls),
+      options.toolsHint,
+    );
     if (this.#onRun !== undefined) {
       deliverAuditRecord(this.#onRun, {
         code,

@@ -173,6 +173,13 @@ export interface ExecuteOptions {
   caller?: string;
   /** Limits for this run, over the broker's. */
   limits?: Partial<Limits>;
+  /**
+   * How the hint added to an error for something execbox does not offer
+   * (`fetch`, `require`, `Deno`, `process`, an `import()`) tells the model to
+   * find the tools; the MCP server passes `"find them with search_tools"`.
+   * @default {"their declarations come from types()"}
+   */
+  toolsHint?: string;
 }
 
 /** What the broker is doing now. */

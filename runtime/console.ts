@@ -65,23 +65,37 @@ export function createGuestConsole(
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
+  const slice = String.prototype.slice;
+  const StringCtor = String;
   const now = performance.now.bind(performance);
-  const counts = new Map<string, number>();
-  const timers = new Map<string, number>();
+  const counts = new Map<unknown, number>();
+  const timers = new Map<unknown, number>();
   let indent = "";
 
-  // Index loops and captured methods: guest code may replace Array.prototype.
-  function format(args: unknown[]): string {
+  // Index loops, captured methods, no spread: guest code may replace
+  // Array.prototype[Symbol.iterator], String.prototype.slice and the rest.
+  // `head` comes before the arguments (a label, "Assertion failed").
+  function format(head: string | undefined, args: unknown[]): string {
     let message = indent;
+    let first = true;
+    if (head !== undefined) {
+      message += head;
+      first = false;
+    }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      const text = typeof arg === "string" ? arg : inspect(arg);
-      message += i === 0 ? text : ` ${text}`;
+      let text = typeof arg === "string" ? arg : inspect(arg);
+      if (typeof text !== "string") text = "[value that could not be shown]";
+      message += first ? text : ` ${text}`;
+      first = false;
     }
     return message;
   }
   const at = (level: LogLevel) => (...args: unknown[]): void =>
-    emit(level, format(args));
+    emit(level, format(undefined, args));
+  // A label becomes a string once, so a guest's toString runs once.
+  const labelOf = (label: unknown): string =>
+    label === undefined ? "default" : StringCtor(label);
 
   const guestConsole: GuestConsole = {
     log: at("log"),
@@ -90,39 +104,45 @@ export function createGuestConsole(
     warn: at("warn"),
     error: at("error"),
     trace: at("debug"),
-    dir: (value) => at("log")(value),
-    table: (value) => at("log")(value),
+    dir: (value) => emit("log", format(undefined, [value])),
+    table: (value) => emit("log", format(undefined, [value])),
     assert: (condition, ...args) => {
-      if (!condition) at("error")("Assertion failed", ...args);
+      if (!condition) emit("error", format("Assertion failed", args));
     },
-    count: (label = "default") => {
-      const n = (apply(mapGet, counts, [label]) ?? 0) + 1;
-      apply(mapSet, counts, [label, n]);
-      at("log")(`${label}: ${n}`);
+    count: (label) => {
+      const name = labelOf(label);
+      const n = (apply(mapGet, counts, [name]) ?? 0) + 1;
+      apply(mapSet, counts, [name, n]);
+      emit("log", format(`${name}: ${n}`, []));
     },
-    countReset: (label = "default") => {
-      apply(mapDelete, counts, [label]);
+    countReset: (label) => {
+      apply(mapDelete, counts, [labelOf(label)]);
     },
-    time: (label = "default") => {
-      apply(mapSet, timers, [label, now()]);
+    time: (label) => {
+      apply(mapSet, timers, [labelOf(label), now()]);
     },
-    timeLog: (label = "default", ...args) => {
-      const start = apply(mapGet, timers, [label]);
+    timeLog: (label, ...args) => {
+      const name = labelOf(label);
+      const start = apply(mapGet, timers, [name]);
       if (start !== undefined) {
-        at("log")(`${label}: ${now() - start}ms`, ...args);
+        emit("log", format(`${name}: ${now() - start}ms`, args));
       }
     },
-    timeEnd: (label = "default") => {
-      guestConsole.timeLog(label);
-      apply(mapDelete, timers, [label]);
+    timeEnd: (label) => {
+      const name = labelOf(label);
+      guestConsole.timeLog(name);
+      apply(mapDelete, timers, [name]);
     },
     group: (...args) => {
-      if (args.length > 0) at("log")(...args);
+      if (args.length > 0) emit("log", format(undefined, args));
       indent += "  ";
     },
-    groupCollapsed: (...args) => guestConsole.group(...args),
+    groupCollapsed: (...args) => {
+      if (args.length > 0) emit("log", format(undefined, args));
+      indent += "  ";
+    },
     groupEnd: () => {
-      indent = indent.slice(2);
+      indent = apply(slice, indent, [2]);
     },
   };
   return Object.freeze(guestConsole);

@@ -15,15 +15,41 @@
 /**
  * Encodes a value as JSON text, or returns `undefined` for a top-level
  * `undefined`.
- *
- * @throws {TypeError} When the value holds something JSON cannot carry.
  */
-export type JsonEncoder = (value: unknown, root: string) => string | undefined;
+export interface JsonEncoder {
+  /**
+   * Encodes `value`; `root` names it in error paths (`result.a[0]`).
+   *
+   * @throws {TypeError} When the value holds something JSON cannot carry; any
+   * error a getter, Proxy trap or `toJSON` throws propagates as it is.
+   */
+  (value: unknown, root: string): string | undefined;
+  /**
+   * The message of an error this encoder threw because the value holds
+   * something JSON cannot carry, or `undefined` for any other error (one that
+   * a getter, Proxy trap or `toJSON` threw, whatever its class or message).
+   */
+  cannotSerialize(error: unknown): string | undefined;
+}
+
+/** Options of {@linkcode createJsonEncoder}. */
+export interface JsonEncoderOptions {
+  /**
+   * Read every value exactly once, in the same pass that checks and encodes
+   * it, so getters, Proxy traps and `toJSON` run once and what is encoded is
+   * what was checked. Values from guest code need it; it is several times
+   * slower than the default, which first walks plain data to check it and
+   * then lets `JSON.stringify` read it again.
+   * @default {false}
+   */
+  readOnce?: boolean;
+}
 
 /**
  * Creates a {@linkcode JsonEncoder}, capturing the intrinsics it needs now.
  *
  * @param maxDepth How deeply objects and arrays may nest.
+ * @param options Whether every value must be read exactly once.
  * @returns The encoder.
  *
  * @example Encode a tool result
@@ -33,19 +59,25 @@ export type JsonEncoder = (value: unknown, root: string) => string | undefined;
  * encode({ a: [1, 2] }, "result"); // '{"a":[1,2]}'
  * ```
  */
-export function createJsonEncoder(maxDepth: number): JsonEncoder {
+export function createJsonEncoder(
+  maxDepth: number,
+  options: JsonEncoderOptions = {},
+): JsonEncoder {
+  const readOnce = options.readOnce === true;
   const stringify = JSON.stringify;
   const isArray = Array.isArray;
   const TypeErrorCtor = TypeError;
   const WeakMapCtor = WeakMap;
-  const kinds: [abstract new (...args: never[]) => unknown, string, string][] =
-    [
-      [Map, "Map", " (convert it with Object.fromEntries)"],
-      [Set, "Set", " (convert it with Array.from)"],
-      [WeakMap, "WeakMap", ""],
-      [WeakSet, "WeakSet", ""],
-      [Promise, "Promise", " (is an await missing?)"],
-    ];
+  // Prototypes, not constructors: `instanceof` would call a guest's own
+  // `Symbol.hasInstance` on the constructor.
+  const kinds: [object, string, string][] = [
+    [Map.prototype, "Map", " (convert it with Object.fromEntries)"],
+    [Set.prototype, "Set", " (convert it with Array.from)"],
+    [WeakMap.prototype, "WeakMap", ""],
+    [WeakSet.prototype, "WeakSet", ""],
+    [Promise.prototype, "Promise", " (is an await missing?)"],
+  ];
+  const isPrototypeOf = Object.prototype.isPrototypeOf;
   const getPrototypeOf = Object.getPrototypeOf;
   const keys = Object.keys;
   const objectPrototype = Object.prototype;
@@ -55,6 +87,15 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
   const apply = Reflect.apply;
   const getInfo = WeakMap.prototype.get;
   const setInfo = WeakMap.prototype.set;
+  const defineProperty = Object.defineProperty;
+  // Messages of the errors this encoder threw, by error.
+  const ownErrors = new WeakMapCtor<object, string>();
+
+  function cannotSerialize(message: string): TypeError {
+    const error = new TypeErrorCtor(message);
+    apply(setInfo, ownErrors, [error, message]);
+    return error;
+  }
 
   // By character codes: RegExp methods look up `exec` on every call, and the
   // guest may have replaced it.
@@ -119,7 +160,8 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
     return true;
   }
 
-  return function encode(value: unknown, root: string): string | undefined {
+  function encode(value: unknown, root: string): string | undefined {
+    if (readOnce) return precise(value, root);
     let fast = false;
     try {
       fast = plain(value, 0);
@@ -127,7 +169,14 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
       // a getter or Proxy that throws: the precise encoder reports it
     }
     return fast ? stringify(value) : precise(value, root);
-  };
+  }
+  defineProperty(encode, "cannotSerialize", {
+    value: (error: unknown): string | undefined =>
+      error !== null && typeof error === "object"
+        ? apply(getInfo, ownErrors, [error])
+        : undefined,
+  });
+  return encode as JsonEncoder;
 
   function precise(value: unknown, root: string): string | undefined {
     interface Info {
@@ -138,24 +187,24 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
     const info = new WeakMapCtor<object, Info>();
     const lookup = (o: object): Info | undefined => apply(getInfo, info, [o]);
 
+    // Built by prepending, not in an array: a guest may have put setters on
+    // Array.prototype's indices.
     function pathOf(holder: object | undefined, key: string): string {
-      const segments: string[] = [];
+      let path = "";
       let current: object | undefined = holder;
       let currentKey = key;
       while (current !== undefined) {
         const parentInfo = lookup(current);
         if (parentInfo === undefined) break; // the wrapper JSON.stringify made
-        segments[segments.length] = isArray(current)
+        path = (isArray(current)
           ? `[${currentKey}]`
           : isIdentifier(currentKey)
           ? `.${currentKey}`
-          : `[${stringify(currentKey)}]`;
+          : `[${stringify(currentKey)}]`) + path;
         currentKey = parentInfo.key;
         current = parentInfo.parent;
       }
-      let path = root;
-      for (let i = segments.length - 1; i >= 0; i--) path += segments[i];
-      return path;
+      return root + path;
     }
 
     function replacer(this: object, key: string, v: unknown): unknown {
@@ -165,7 +214,7 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
       const type = typeof v;
       if (type === "function" || type === "symbol" || type === "bigint") {
         const what = type === "function" ? "a function" : `a ${type}`;
-        throw new TypeErrorCtor(
+        throw cannotSerialize(
           `Cannot serialize ${what} at ${pathOf(this, key)}`,
         );
       }
@@ -174,8 +223,8 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
       // Index loops: a guest may have replaced Array.prototype[Symbol.iterator].
       for (let i = 0; i < kinds.length; i++) {
         const kind = kinds[i]!;
-        if (object instanceof kind[0]) {
-          throw new TypeErrorCtor(
+        if (apply(isPrototypeOf, kind[0], [object])) {
+          throw cannotSerialize(
             `Cannot serialize a ${kind[1]} at ${pathOf(this, key)}${kind[2]}`,
           );
         }
@@ -183,7 +232,7 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
       const holderInfo = lookup(this);
       const depth = holderInfo === undefined ? 1 : holderInfo.depth + 1;
       if (depth > maxDepth) {
-        throw new TypeErrorCtor(
+        throw cannotSerialize(
           `Cannot serialize a value nested deeper than ${maxDepth} levels at ${
             pathOf(this, key)
           }`,
@@ -195,7 +244,7 @@ export function createJsonEncoder(maxDepth: number): JsonEncoder {
         ancestor = lookup(ancestor)?.parent
       ) {
         if (ancestor === object) {
-          throw new TypeErrorCtor(
+          throw cannotSerialize(
             `Cannot serialize a cycle at ${pathOf(this, key)}`,
           );
         }

@@ -16,6 +16,7 @@ import type {
   encodeFrame,
   RuntimeFrame,
 } from "./protocol.ts";
+import type { createInboxWriter } from "./inbox.ts";
 import type { FromWorkerMessage, ToWorkerMessage } from "./worker.ts";
 
 /** What the runtime script passes to {@linkcode runtimeMain}. */
@@ -30,6 +31,8 @@ export interface RuntimeDeps {
   protocolVersion: number;
   /** From `protocol.ts`. */
   maxHeaderBytes: number;
+  /** From `inbox.ts`. */
+  createInboxWriter: typeof createInboxWriter;
 }
 
 /**
@@ -40,8 +43,24 @@ export interface RuntimeDeps {
  */
 export function runtimeMain(deps: RuntimeDeps): void {
   const stdout = Deno.stdout;
-  const decoder = new TextDecoder();
   let writing: Promise<void> = Promise.resolve();
+  // What the Worker may forward, cut again here: the guest realm is hostile,
+  // and a frame over the broker's payload bound would end the run with
+  // internal_error, which is for execbox's own faults.
+  const MAX_MESSAGE_CHARS = 4096;
+  let maxLogBytes = 0;
+  const cut = (text: unknown, chars: number): string => {
+    const s = String(text);
+    return s.length > chars ? s.slice(0, chars) : s;
+  };
+
+  // Only the first done or fail counts; the broker ignores the rest anyway.
+  let ended = false;
+  function end(header: RuntimeFrame, payload: string): void {
+    if (ended) return;
+    ended = true;
+    send(header, payload);
+  }
 
   function send(header: RuntimeFrame, payload?: string): void {
     const bytes = deps.encodeFrame(header, payload);
@@ -59,7 +78,14 @@ export function runtimeMain(deps: RuntimeDeps): void {
     new Blob([deps.workerSource], { type: "text/javascript" }),
   );
   const worker = new Worker(url, { type: "module", name: "execbox-guest" });
-  const toWorker = (message: ToWorkerMessage) => worker.postMessage(message);
+
+  // Messages to the Worker travel through the inbox, shared memory that
+  // guest code cannot reach (`inbox.ts`). Handed over first, before the Worker
+  // has any guest code; nothing is posted to the Worker after it.
+  const inbox = deps.createInboxWriter(1_048_576);
+  worker.postMessage(inbox.buffer);
+  const toWorker = (header: ToWorkerMessage, payload?: Uint8Array) =>
+    inbox.write(header, payload);
 
   // The Worker is the guest's realm: its messages are checked before relaying.
   worker.onmessage = (event: MessageEvent<FromWorkerMessage>) => {
@@ -69,7 +95,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
       case "booted":
         // Each process serves one run, so its first exec would run every
         // function on this path cold: send one warm-up frame down the same
-        // path (decoder, handler, postMessage) while the pool fills.
+        // path (decoder, handler, inbox) while the pool fills.
         receive(deps.encodeFrame({ t: "warm" }));
         break;
       case "ready":
@@ -79,50 +105,63 @@ export function runtimeMain(deps: RuntimeDeps): void {
         send({ t: "call", id: m.id, ns: m.ns, name: m.name }, String(m.json));
         break;
       case "log":
-        send({ t: "log", level: m.level }, String(m.message));
+        send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
         break;
       case "done":
-        send({ t: "done" }, m.json === undefined ? "" : String(m.json));
+        end({ t: "done" }, m.json === undefined ? "" : String(m.json));
         break;
       case "fail":
-        send({ t: "fail", code: m.code }, String(m.message));
+        end({ t: "fail", code: m.code }, cut(m.message, MAX_MESSAGE_CHARS));
         break;
     }
   };
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
     // Deno's message already starts with "Uncaught".
-    send({ t: "fail", code: "runtime_error" }, String(event.message));
+    end(
+      { t: "fail", code: "runtime_error" },
+      cut(event.message, MAX_MESSAGE_CHARS),
+    );
   };
+  // A guest that breaks what the Worker's own runtime code calls (its task
+  // queue, Function.prototype.call) can make Deno report the Worker's failure
+  // here as well. Left alone, that would end the process, and the broker
+  // would have to call the guest's doing its own fault.
+  function guestRealmFailed(event: Event, what: unknown): void {
+    event.preventDefault();
+    const message = what instanceof Error ? what.message : String(what);
+    end(
+      { t: "fail", code: "runtime_error" },
+      cut(`Uncaught ${message}`, MAX_MESSAGE_CHARS),
+    );
+  }
+  addEventListener("error", (event) => guestRealmFailed(event, event.error));
+  addEventListener(
+    "unhandledrejection",
+    (event) => guestRealmFailed(event, event.reason),
+  );
 
   function handle(header: BrokerFrame, payload: Uint8Array): void {
     switch (header.t) {
       case "exec":
+        maxLogBytes = header.maxLogBytes;
         toWorker({
           type: "exec",
-          code: decoder.decode(payload),
           namespaces: header.namespaces,
           methods: header.methods,
           maxLogBytes: header.maxLogBytes,
-        });
+        }, payload);
         break;
       case "result":
         toWorker(
-          header.ok
-            ? {
-              type: "result",
-              id: header.id,
-              ok: true,
-              json: decoder.decode(payload),
-            }
-            : {
-              type: "result",
-              id: header.id,
-              ok: false,
-              code: header.code,
-              tool: header.tool,
-              message: decoder.decode(payload),
-            },
+          header.ok ? { type: "result", id: header.id, ok: true } : {
+            type: "result",
+            id: header.id,
+            ok: false,
+            code: header.code,
+            tool: header.tool,
+          },
+          payload,
         );
         break;
       case "warm":

@@ -1,10 +1,22 @@
 /**
  * The guest Worker's prelude: the first code in the realm where guest code runs.
  *
- * It captures what it needs (the channel to the runtime's main thread, `eval`,
- * JSON, `Deno.inspect`), removes every global that reaches the operating
- * system, persists, or starts a fresh realm, installs `console` and the tool
- * namespaces, then evaluates the guest's code and reports how it ended.
+ * It captures everything it will use later (the channel to the runtime's main
+ * thread, the function constructor, JSON, `Deno.inspect`, the methods of
+ * String, Map, Promise, typed arrays, TextEncoder and TextDecoder), removes
+ * every global that reaches the operating system, persists, or starts a fresh
+ * realm, installs `console` and the tool namespaces, then compiles the guest's
+ * code and reports how it ended. Guest code may replace any intrinsic or put
+ * getters and setters on any prototype: after the lockdown, the prelude calls
+ * only what it captured, reads each guest value once, and never reads a
+ * property the guest could have planted.
+ *
+ * Messages from the main thread arrive through the inbox (`inbox.ts`), shared
+ * memory the main thread hands over before any guest code exists. Message
+ * events cannot be trusted once guest code runs: their `isTrusted` flag and target are writable symbol-keyed fields,
+ * and Deno builds a `MessageEvent` with ordinary property writes and reads,
+ * so a guest setter on `Object.prototype` can read or replace any message's
+ * data.
  *
  * `workerMain` is self-contained: the broker injects its source with
  * `Function.prototype.toString`, so it must not reference anything outside
@@ -14,27 +26,33 @@
  */
 
 import type { createGuestConsole } from "./console.ts";
-import type { JsonEncoder } from "./json.ts";
+import type { readInbox } from "./inbox.ts";
+import type { JsonEncoder, JsonEncoderOptions } from "./json.ts";
 import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 
-/** Messages the main thread posts to the guest Worker. */
+/**
+ * Headers of the messages the main thread writes into the inbox; each has a
+ * payload as text.
+ */
 export type ToWorkerMessage =
+  /** Payload: none. */
   | { type: "warm" }
+  /** Payload: the prepared code. */
   | {
     type: "exec";
-    code: string;
     namespaces: Record<string, string[]>;
     methods: Record<string, string[]>;
     maxLogBytes: number;
   }
-  | { type: "result"; id: number; ok: true; json: string }
+  /** Payload: the tool's value as JSON text, empty for `undefined`. */
+  | { type: "result"; id: number; ok: true }
+  /** Payload: the error message. */
   | {
     type: "result";
     id: number;
     ok: false;
     code: "tool_error" | "validation_error";
     tool: string;
-    message: string;
   };
 
 /** Messages the guest Worker posts to the main thread. */
@@ -49,9 +67,14 @@ export type FromWorkerMessage =
 /** What the runtime script passes to {@linkcode workerMain}. */
 export interface WorkerDeps {
   /** The factory from `json.ts`. */
-  createJsonEncoder: (maxDepth: number) => JsonEncoder;
+  createJsonEncoder: (
+    maxDepth: number,
+    options?: JsonEncoderOptions,
+  ) => JsonEncoder;
   /** The factory from `console.ts`. */
   createGuestConsole: typeof createGuestConsole;
+  /** The inbox reader from `inbox.ts`. */
+  readInbox: typeof readInbox;
   /** Nesting limit for values crossing the boundary. */
   maxJsonDepth: number;
 }
@@ -59,11 +82,16 @@ export interface WorkerDeps {
 /**
  * Globals removed from the guest realm: everything that reaches the OS or the
  * network, persists between runs, starts a realm that would still have `Deno`,
- * or belongs to the channel to the main thread.
+ * belongs to the channel to the main thread, or is a Node.js global that
+ * peer code-mode executors do not offer either.
  */
 export const REMOVED_GLOBALS: readonly string[] = [
   "Deno",
   "process",
+  "Buffer",
+  "global",
+  "setImmediate",
+  "clearImmediate",
   "Worker",
   "SharedWorker",
   "fetch",
@@ -103,81 +131,121 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     globalThis,
   );
   const listen = EventTarget.prototype.addEventListener.bind(globalThis);
-  const indirectEval = globalThis.eval;
-  const parse = JSON.parse;
   const inspect = (globalThis as unknown as {
     Deno: { inspect(v: unknown, o: object): string };
   }).Deno.inspect;
-  const encode = deps.createJsonEncoder(deps.maxJsonDepth);
-  const encoder = new TextEncoder();
-  const encodeInto = TextEncoder.prototype.encode;
+  const encode = deps.createJsonEncoder(deps.maxJsonDepth, { readOnce: true });
   const apply = Reflect.apply;
+  const parse = JSON.parse;
   const defineProperty = Object.defineProperty;
   const freeze = Object.freeze;
   const getPrototypeOf = Object.getPrototypeOf;
   const hasOwn = Object.hasOwn;
   const ErrorCtor = Error;
-  const PromiseCtor = Promise;
+  const errorIsError =
+    (Error as unknown as { isError?: (v: unknown) => boolean })
+      .isError;
+  const isError = typeof errorIsError === "function"
+    ? errorIsError
+    : (value: unknown) => value instanceof ErrorCtor;
+  const StringCtor = String;
   const SyntaxErrorCtor = SyntaxError;
-  const TypeErrorCtor = TypeError;
+  const SyntaxErrorPrototype = SyntaxError.prototype;
+  const PromiseCtor = Promise;
+  const promiseReject = Promise.reject;
+  const promiseThen = Promise.prototype.then;
+  const AsyncFunctionCtor = (async function () {}).constructor as new (
+    body: string,
+  ) => () => Promise<unknown>;
+  const slice = String.prototype.slice;
+  const startsWith = String.prototype.startsWith;
+  const endsWith = String.prototype.endsWith;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
   const weakGet = WeakMap.prototype.get;
-  const isTrusted = Object.getOwnPropertyDescriptor(
-    Event.prototype,
-    "isTrusted",
-  )!.get!;
   const weakSet = WeakMap.prototype.set;
+  const typedArrayLength = Object.getOwnPropertyDescriptor(
+    Object.getPrototypeOf(Uint8Array.prototype),
+    "length",
+  )!.get!;
+  const textEncoder = new TextEncoder();
+  const encodeText = TextEncoder.prototype.encode;
+  const preventDefault = Event.prototype.preventDefault;
+  // Null prototypes: Deno reads more options than these two.
+  const describeOptions = { __proto__: null, colors: false, depth: 2 };
+  const logOptions = { __proto__: null, colors: false, depth: 4 };
 
-  // Errors the prelude itself created, so a failure can say what ended the run
-  // without trusting anything the guest could put on an error object.
-  const ownErrors = new WeakMap<object, GuestErrorCode>();
+  // Errors the prelude itself created, with what ended the run, so a failure
+  // never trusts a code or message the guest could change on the object.
+  const ownErrors = new WeakMap<
+    object,
+    { code: GuestErrorCode; message: string }
+  >();
   const MAX_MESSAGE_CHARS = 4096;
+  // Descriptors, options and records the prelude makes after guest code has
+  // run have null prototypes: a guest may put `get`, `value` or anything else
+  // on Object.prototype.
   const pending = new Map<
     number,
     { resolve(v: unknown): void; reject(e: unknown): void }
   >();
   let nextId = 1;
-  let phase: "booting" | "warming" | "running" = "booting";
+  let phase: "booting" | "booted" | "warming" | "running" = "booting";
   let finished = false;
   let maxLogBytes = 0;
   let logBytes = 0;
 
-  function ownError(code: GuestErrorCode, message: string): Error {
-    const error = new ErrorCtor(message) as Error & { code: string };
-    error.code = code;
-    apply(weakSet, ownErrors, [error, code]);
+  function descriptor(value: unknown): PropertyDescriptor {
+    const fields = {
+      __proto__: null,
+      value,
+      writable: true,
+      configurable: true,
+    };
+    return fields;
+  }
+
+  const cut = (text: string, chars: number): string =>
+    text.length > chars ? apply(slice, text, [0, chars]) : text;
+
+  function ownError(code: GuestErrorCode, text: string): Error {
+    const error = new ErrorCtor(text);
+    defineProperty(error, "code", descriptor(code));
+    apply(weakSet, ownErrors, [error, { code, message: text }]);
     return error;
   }
 
   function describe(error: unknown): string {
     try {
-      if (error instanceof ErrorCtor) {
-        const name = String(error.name);
-        const message = String(error.message);
-        return message === "" ? name : `${name}: ${message}`;
+      if (isError(error)) {
+        // A guest's getters run once each; String() bounds what they return.
+        const name = StringCtor((error as Error).name);
+        const text = StringCtor((error as Error).message);
+        return text === "" ? name : `${name}: ${text}`;
       }
-      return `Uncaught ${inspect(error, { colors: false, depth: 2 })}`;
+      const shown = inspect(error, describeOptions);
+      return typeof shown === "string"
+        ? `Uncaught ${shown}`
+        : "Uncaught exception that could not be described";
     } catch {
       return "Uncaught exception that could not be described";
     }
   }
 
-  function fail(code: GuestErrorCode, message: string): void {
+  function fail(code: GuestErrorCode, text: string): void {
     if (finished) return;
     finished = true;
     // The broker keeps 4096 characters; sending more only costs a copy.
-    post({ type: "fail", code, message: message.slice(0, MAX_MESSAGE_CHARS) });
+    post({ type: "fail", code, message: cut(text, MAX_MESSAGE_CHARS) });
   }
 
   function failWith(error: unknown): void {
-    const own: GuestErrorCode | undefined =
-      error !== null && typeof error === "object"
-        ? apply(weakGet, ownErrors, [error])
-        : undefined;
+    const own = error !== null && typeof error === "object"
+      ? apply(weakGet, ownErrors, [error])
+      : undefined;
     // The prelude's own errors already say what failed; a name adds nothing.
-    if (own !== undefined) fail(own, (error as Error).message);
+    if (own !== undefined) fail(own.code, own.message);
     else fail("runtime_error", describe(error));
   }
 
@@ -200,18 +268,23 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     if (name.startsWith("GPU")) delete scope[name];
   }
 
-  // Forward at most one byte past the cap; the broker truncates and marks.
+  // Forward at most one character past the cap; the broker truncates and
+  // marks. Bytes are counted with captured methods: a guest may redefine
+  // TypedArray.prototype.length.
   function emit(level: LogLevel, text: string): void {
     if (finished || logBytes > maxLogBytes) return;
-    const room = maxLogBytes - logBytes + 1;
-    const message = text.length > room ? text.slice(0, room) : text;
-    logBytes += apply(encodeInto, encoder, [message]).length;
-    post({ type: "log", level, message });
+    const entry = cut(text, maxLogBytes - logBytes + 1);
+    logBytes += apply(
+      typedArrayLength,
+      apply(encodeText, textEncoder, [entry]),
+      [],
+    );
+    post({ type: "log", level, message: entry });
   }
   defineProperty(globalThis, "console", {
     value: deps.createGuestConsole(
       emit,
-      (value) => inspect(value, { colors: false, depth: 4 }),
+      (value) => inspect(value, logOptions),
     ),
     writable: true,
     configurable: true,
@@ -226,15 +299,10 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     try {
       json = encode(input === undefined ? {} : input, "input") ?? "{}";
     } catch (error) {
-      const message = error instanceof TypeErrorCtor
-        ? error.message
-        : describe(error);
-      return PromiseCtor.reject(
-        ownError(
-          "serialization_error",
-          `${message} (in a call to ${ns}.${name})`,
-        ),
-      );
+      const text = encode.cannotSerialize(error) ?? describe(error);
+      return apply(promiseReject, PromiseCtor, [
+        ownError("serialization_error", `${text} (in a call to ${ns}.${name})`),
+      ]);
     }
     const id = nextId++;
     return new PromiseCtor((resolve, reject) => {
@@ -281,99 +349,126 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
   }
 
+  // The body of the broker's `(async function () {...})`, compiled by the
+  // function constructor: V8 parses it as one function body on its own, so
+  // nothing in it (an HTML-like comment, a stray `})`) can close the function
+  // early and run at the top level in sloppy mode.
+  const PREFIX = "(async function () {";
+  const SUFFIX = "})";
+  function compile(js: string): () => Promise<unknown> {
+    if (
+      !apply(startsWith, js, [PREFIX]) || !apply(endsWith, js, [SUFFIX])
+    ) {
+      throw new SyntaxErrorCtor("Prepared code is not one async function");
+    }
+    return new AsyncFunctionCtor(
+      apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]),
+    );
+  }
+
+  // Never rejects: whatever guest code does, the run ends with done or fail.
   async function run(code: string): Promise<void> {
     let fn: () => Promise<unknown>;
     try {
-      fn = indirectEval(code);
+      fn = compile(code);
     } catch (error) {
-      fail(
-        error instanceof SyntaxErrorCtor ? "syntax_error" : "runtime_error",
-        describe(error),
-      );
+      // No guest code has run yet: the error is V8's own.
+      const syntax = error !== null && typeof error === "object" &&
+        getPrototypeOf(error) === SyntaxErrorPrototype;
+      fail(syntax ? "syntax_error" : "runtime_error", describe(error));
       return;
     }
-    let value: unknown;
     try {
-      value = await fn();
+      let value: unknown;
+      try {
+        value = await fn();
+      } catch (error) {
+        failWith(error);
+        return;
+      }
+      if (finished) return;
+      let json: string | undefined;
+      try {
+        json = encode(value, "result");
+      } catch (error) {
+        // The encoder's own error says where; a getter, trap or toJSON that
+        // threw is described like any guest error.
+        fail(
+          "serialization_error",
+          encode.cannotSerialize(error) ?? describe(error),
+        );
+        return;
+      }
+      if (finished) return;
+      finished = true;
+      post({ type: "done", json });
     } catch (error) {
       failWith(error);
-      return;
     }
-    if (finished) return;
-    let json: string | undefined;
-    try {
-      json = encode(value, "result");
-    } catch (error) {
-      // The encoder's own TypeError says where; a getter or toJSON that threw
-      // is described like any guest error.
-      fail(
-        "serialization_error",
-        error instanceof TypeErrorCtor &&
-          error.message.startsWith("Cannot serialize")
-          ? error.message
-          : describe(error),
-      );
-      return;
-    }
-    finished = true;
-    post({ type: "done", json });
   }
 
-  listen("message", (event: Event) => {
-    // Only the main thread's messages count: guest code can dispatch its own
-    // MessageEvents to this listener, and can fake an own `isTrusted`.
-    if (apply(isTrusted, event, []) !== true) return;
-    const message = (event as MessageEvent<ToWorkerMessage>).data;
-    if (message.type === "warm") {
-      if (phase !== "booting") return;
+  function handle(header: ToWorkerMessage, payload: string): void {
+    if (header.type === "warm") {
+      if (phase !== "booted") return;
       phase = "warming";
       // Every process serves one run, so whatever runs first runs cold. Take
       // the paths a run takes once now, while the pool fills, not during a run.
-      const warmup = indirectEval(
+      const warmup = compile(
         '(async function () {"use strict";return ({ a: [1, "b", null] });\n})',
       );
-      warmup().then((value: unknown) => {
+      apply(promiseThen, warmup(), [(value: unknown) => {
         encode(value, "result");
         post({ type: "ready" });
-      });
+      }]);
       return;
     }
-    if (message.type === "exec") {
+    if (header.type === "exec") {
       if (phase !== "warming") return;
       phase = "running";
-      maxLogBytes = message.maxLogBytes;
-      install(message.namespaces, message.methods);
-      run(message.code);
+      maxLogBytes = header.maxLogBytes;
+      install(header.namespaces, header.methods);
+      void run(payload);
       return;
     }
-    const call = apply(mapGet, pending, [message.id]);
+    const call = apply(mapGet, pending, [header.id]);
     if (call === undefined) return;
-    apply(mapDelete, pending, [message.id]);
-    if (message.ok) {
-      call.resolve(message.json === "" ? undefined : parse(message.json));
+    apply(mapDelete, pending, [header.id]);
+    if (header.ok) {
+      call.resolve(payload === "" ? undefined : parse(payload));
     } else {
-      const error = ownError(message.code, message.message) as Error & {
-        code: string;
-        tool: string;
-      };
-      error.code = message.code;
-      error.tool = message.tool;
+      const error = ownError(header.code, payload);
+      defineProperty(error, "tool", descriptor(header.tool));
       call.reject(error);
     }
+  }
+
+  listen("message", (event: Event) => {
+    if (phase !== "booting") return;
+    // The first message, before any guest code exists: the inbox. After it,
+    // message events carry nothing the prelude reads.
+    deps.readInbox(
+      (event as MessageEvent).data,
+      (header, payload) => handle(header as ToWorkerMessage, payload),
+    );
+    phase = "booted";
+    post({ type: "booted" });
   });
   listen("unhandledrejection", (event: Event) => {
-    event.preventDefault();
-    const reason = (event as PromiseRejectionEvent).reason;
-    fail(
-      "runtime_error",
-      `Unhandled promise rejection: ${describe(reason)}`,
-    );
+    try {
+      apply(preventDefault, event, []);
+      const reason = (event as PromiseRejectionEvent).reason;
+      fail("runtime_error", `Unhandled promise rejection: ${describe(reason)}`);
+    } catch {
+      fail("runtime_error", "Unhandled promise rejection");
+    }
   });
   listen("error", (event: Event) => {
-    event.preventDefault();
-    const error = (event as ErrorEvent).error;
-    failWith(error ?? (event as ErrorEvent).message);
+    try {
+      apply(preventDefault, event, []);
+      const error = (event as ErrorEvent).error;
+      failWith(error ?? (event as ErrorEvent).message);
+    } catch {
+      fail("runtime_error", "Uncaught exception that could not be described");
+    }
   });
-
-  post({ type: "booted" });
 }

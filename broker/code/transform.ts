@@ -164,6 +164,8 @@ const _IMPORT_HINT =
   "Import declarations are not supported in execbox: tools are globals (call them as namespace.tool(...))";
 const _EXPORT_HINT =
   "Export declarations are not supported in execbox: return the result or end with an expression";
+const _HTML_COMMENT_HINT =
+  "HTML-like comments (<!-- and -->) are not supported in execbox: use // or /* */";
 
 /** The earliest reason the guest code is not acceptable, if any. */
 function _findProblem(parsed: _Parsed): _Problem | undefined {
@@ -180,6 +182,10 @@ function _findProblem(parsed: _Parsed): _Problem | undefined {
   const stray = _strayBrace(parsed);
   if (stray !== undefined) {
     problems.push({ offset: stray, message: "Unexpected token '}'" });
+  }
+  const html = _htmlComment(parsed);
+  if (html !== undefined) {
+    problems.push({ offset: html, message: _HTML_COMMENT_HINT });
   }
   // Module syntax parses in a function body; only the checker rejects it.
   const statement = _guestStatements(parsed).find(_isModuleSyntax);
@@ -199,6 +205,57 @@ function _strayBrace({ text, fn, bodyLength }: _Parsed): number | undefined {
   const close = (fn.body?.end ?? text.length) - 1;
   const offset = close - _PREFIX.length;
   return offset < bodyLength && text[close] === "}" ? offset : undefined;
+}
+
+/**
+ * Body offset of the first HTML-like comment V8 would see in code: `<!--`
+ * anywhere, or `-->` first on its line. TypeScript reads both as operators,
+ * so the two parsers would disagree on what the code is; the runtime compiles
+ * the body on its own, so the comment cannot leave the wrapper, but the code
+ * would not mean what the parse says.
+ */
+function _htmlComment({ text, sf }: _Parsed): number | undefined {
+  for (const marker of ["<!--", "-->"]) {
+    for (
+      let at = text.indexOf(marker, _PREFIX.length);
+      at !== -1;
+      at = text.indexOf(marker, at + 1)
+    ) {
+      const token = _tokenAt(sf, at);
+      const start = token.getStart(sf);
+      // In a comment, string, template or regular expression, it is text.
+      if (at < start || _isLiteralToken(token.kind)) continue;
+      if (marker === "<!--") return at - _PREFIX.length;
+      // `n-->0` is `n-- > 0`; only `-->` after a line break is a comment.
+      if (
+        at === start && /[\n\r\u2028\u2029]/.test(text.slice(token.pos, start))
+      ) {
+        return at - _PREFIX.length;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The innermost node or token whose full text holds `offset`. */
+function _tokenAt(sf: ts.SourceFile, offset: number): ts.Node {
+  let node: ts.Node = sf;
+  for (;;) {
+    const child = node.getChildren(sf).find((c) =>
+      c.pos <= offset && offset < c.end
+    );
+    if (child === undefined) return node;
+    node = child;
+  }
+}
+
+function _isLiteralToken(kind: ts.SyntaxKind): boolean {
+  return kind === ts.SyntaxKind.StringLiteral ||
+    kind === ts.SyntaxKind.NoSubstitutionTemplateLiteral ||
+    kind === ts.SyntaxKind.TemplateHead ||
+    kind === ts.SyntaxKind.TemplateMiddle ||
+    kind === ts.SyntaxKind.TemplateTail ||
+    kind === ts.SyntaxKind.RegularExpressionLiteral;
 }
 
 /** Top-level statements of the guest code, without the wrapper's directive. */

@@ -182,6 +182,7 @@ export function createMcpServer(
         signal: extra.signal,
         limits,
         caller: options.caller ?? "mcp",
+        toolsHint: "find them with search_tools",
         ...(session === undefined ? {} : { session }),
       });
     } catch (error) {

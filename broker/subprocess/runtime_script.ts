@@ -9,6 +9,7 @@
 
 import { builtinModules } from "node:module";
 import { createGuestConsole } from "../../runtime/console.ts";
+import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
@@ -130,11 +131,12 @@ export function blockedImportMap(): string {
  */
 export function runtimeSource(): string {
   const worker = `(${workerMain})({ createJsonEncoder: ${createJsonEncoder}, ` +
-    `createGuestConsole: ${createGuestConsole}, ` +
+    `createGuestConsole: ${createGuestConsole}, readInbox: ${readInbox}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
     `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +
-    `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES} });`;
+    `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
+    `createInboxWriter: ${createInboxWriter} });`;
 }
 
 function _dataUrl(mediaType: string, text: string): string {

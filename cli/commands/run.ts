@@ -39,24 +39,66 @@ Example:
   execbox run -e "const xs = [3, 1, 2]; xs.sort()" --json
 `;
 
+// C0 controls but tab and newline, DEL, and C1 controls: what a terminal
+// acts on (ESC starts sequences that move the cursor, erase lines or set the
+// window title; CR returns to the start of a line; 0x9B is a one-byte CSI).
+// deno-lint-ignore no-control-regex
+const _CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+// deno-lint-ignore no-control-regex
+const _ALL_CONTROLS = /[\u0000-\u001F\u007F-\u009F]/g;
+// The CLI's own lines on stderr; a guest line that starts like one is shown
+// with its level, so guest output cannot pass for the CLI's verdict.
+const _CLI_LINE = /^(?:error|hint):/;
+
+const _SHORT: Record<string, string> = {
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\f": "\\f",
+  "\r": "\\r",
+};
+
+// As JSON escapes them: `\r`, `\u001b`, `\u009b`.
+function _escape(text: string, pattern: RegExp): string {
+  return text.replace(
+    pattern,
+    (c) => _SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Guest text as the terminal shows it: control characters escaped (newline
+ * and tab kept), and each line that looks like the CLI's own `error:` or
+ * `hint:` line prefixed with the entry's level.
+ */
+function _guestLines(level: string, message: string): string {
+  const lines = _escape(message, _CONTROLS).split("\n");
+  return lines.map((line, i) =>
+    (i === 0 && level !== "log") || _CLI_LINE.test(line)
+      ? `[${level}] ${line}`
+      : line
+  ).join("\n");
+}
+
 function _render(result: ExecuteResult): void {
   if (result.ok) {
+    // JSON escapes C0 controls in strings already; DEL and C1 it leaves.
     out(
       result.result === undefined
         ? "undefined\n"
-        : `${JSON.stringify(result.result, null, 2)}\n`,
+        : `${_escape(JSON.stringify(result.result, null, 2), _CONTROLS)}\n`,
     );
   }
   for (const entry of result.logs) {
-    err(
-      entry.level === "log"
-        ? `${entry.message}\n`
-        : `[${entry.level}] ${entry.message}\n`,
-    );
+    err(`${_guestLines(entry.level, entry.message)}\n`);
   }
   if (!result.ok) {
-    err(`error: ${result.error.code}: ${result.error.message}
-`);
+    // One line, as every CLI error: newlines and tabs are escaped too.
+    err(
+      `error: ${result.error.code}: ${
+        _escape(result.error.message, _ALL_CONTROLS)
+      }\n`,
+    );
   }
 }
 
@@ -106,7 +148,9 @@ async function _run(args: string[]): Promise<number> {
     values.verbose ?? false,
   );
   try {
-    const result = await broker.execute(code);
+    const result = await broker.execute(code, {
+      toolsHint: "list them with execbox tools",
+    });
     if (values.json) out(`${JSON.stringify(result)}\n`);
     else _render(result);
     return result.ok ? 0 : 1;

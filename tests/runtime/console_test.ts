@@ -88,3 +88,30 @@ Deno.test("createGuestConsole() keeps working after guest code replaces Map and 
   }
   assert.deepEqual(entries, [["log", "a: 1"], ["log", "x y"]]);
 });
+
+Deno.test("createGuestConsole() keeps working after a guest replaces the intrinsics it used", () => {
+  const { console, entries } = capture();
+  const iterator = Array.prototype[Symbol.iterator];
+  const slice = String.prototype.slice;
+  try {
+    Array.prototype[Symbol.iterator] = function () {
+      throw new Error("iterator hijacked");
+    };
+    String.prototype.slice = function () {
+      return "x".repeat(1000);
+    };
+    console.group("g");
+    console.assert(false, "a", 1);
+    console.timeLog("none");
+    console.groupEnd();
+    console.log("after");
+  } finally {
+    Array.prototype[Symbol.iterator] = iterator;
+    String.prototype.slice = slice;
+  }
+  assert.deepEqual(entries, [
+    ["log", "g"],
+    ["error", "  Assertion failed a 1"],
+    ["log", "after"],
+  ]);
+});

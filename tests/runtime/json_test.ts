@@ -299,3 +299,77 @@ Deno.test({
     assert.equal(failure.message, "Cannot serialize a bigint at result.a");
   },
 });
+
+Deno.test("createJsonEncoder() with readOnce reads each getter once and checks that read", () => {
+  const encodeOnce = createJsonEncoder(3, { readOnce: true });
+  let reads = 0;
+  const shallowFirst = {
+    get a() {
+      reads++;
+      return reads === 1 ? 1 : { b: { c: { d: {} } } };
+    },
+  };
+  assert.equal(encodeOnce(shallowFirst, "result"), '{"a":1}');
+  assert.equal(reads, 1);
+
+  reads = 0;
+  const deepFirst = {
+    get a() {
+      reads++;
+      return reads === 1 ? { b: { c: { d: {} } } } : 1;
+    },
+  };
+  assert.throws(() => encodeOnce(deepFirst, "result"), {
+    name: "TypeError",
+    message:
+      "Cannot serialize a value nested deeper than 3 levels at result.a.b.c",
+  });
+  assert.equal(reads, 1);
+});
+
+Deno.test("JsonEncoder.cannotSerialize() tells the encoder's errors from a getter's", () => {
+  const encodeOnce = createJsonEncoder(128, { readOnce: true });
+  let own: unknown;
+  try {
+    encodeOnce({ f() {} }, "input");
+  } catch (error) {
+    own = error;
+  }
+  assert.equal(
+    encodeOnce.cannotSerialize(own),
+    "Cannot serialize a function at input.f",
+  );
+  const forged = new TypeError("Cannot serialize a forged claim");
+  let thrown: unknown;
+  try {
+    encodeOnce({
+      get x(): never {
+        throw forged;
+      },
+    }, "input");
+  } catch (error) {
+    thrown = error;
+  }
+  assert.equal(thrown, forged);
+  assert.equal(encodeOnce.cannotSerialize(thrown), undefined);
+  assert.equal(encodeOnce.cannotSerialize("a string"), undefined);
+});
+
+Deno.test("createJsonEncoder() ignores a Symbol.hasInstance the guest puts on Map", () => {
+  const encodeEarly = createJsonEncoder(128, { readOnce: true });
+  const descriptor = Object.getOwnPropertyDescriptor(Map, Symbol.hasInstance);
+  try {
+    Object.defineProperty(Map, Symbol.hasInstance, {
+      value: () => false,
+      configurable: true,
+    });
+    assert.throws(() => encodeEarly({ m: new Map() }, "result"), {
+      message:
+        "Cannot serialize a Map at result.m (convert it with Object.fromEntries)",
+    });
+  } finally {
+    if (descriptor === undefined) {
+      delete (Map as unknown as Record<symbol, unknown>)[Symbol.hasInstance];
+    } else Object.defineProperty(Map, Symbol.hasInstance, descriptor);
+  }
+});

@@ -14,6 +14,7 @@ import {
   type HostProcess,
   type SpawnOptions,
 } from "../../mod.ts";
+import { DEFAULT_TOOLS_HINT, unavailableHint } from "../../broker/run/hints.ts";
 
 /** Files on the host that guest code must never read. */
 export interface SecretFiles extends AsyncDisposable {
@@ -158,4 +159,15 @@ export function assertNotInOutcome(
 /** A JavaScript string literal, for splicing a value into guest code. */
 export function js(value: string): string {
   return JSON.stringify(value);
+}
+
+/**
+ * A runtime error's message as the broker reports it: with the hint it
+ * appends for something execbox leaves out, in the library's wording
+ * (tests/broker/run/hints_test.ts checks the hint's text).
+ */
+export function hinted(message: string): string {
+  const hint = unavailableHint(message, DEFAULT_TOOLS_HINT);
+  assert.ok(hint !== undefined, `No hint for ${JSON.stringify(message)}`);
+  return `${message} ${hint}`;
 }
