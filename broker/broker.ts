@@ -161,12 +161,16 @@ export class Broker {
    * first run starts them, and checks the runtime then.
    *
    * @throws {ExecboxError} When the runtime cannot start (`runtime_start`),
-   * its Deno is too old (`deno_version`), or a required MCP server cannot
-   * start (`mcp_unavailable`).
+   * its Deno is too old (`deno_version`), a required MCP server cannot start
+   * (`mcp_unavailable`), or the watchdog or preparation thread cannot start
+   * or lacks a permission (`runtime_start`).
    */
   async ready(): Promise<void> {
-    if (this.#poolSize > 0) this.#watchdog.warm();
-    await Promise.all([this.#pool.warm(), this.#sources.connect()]);
+    await Promise.all([
+      this.#pool.warm(),
+      this.#sources.connect(),
+      this.#poolSize > 0 ? this.#watchdog.ready() : undefined,
+    ]);
     // After the subprocesses, so loading the compiler does not slow their
     // start on a machine with few cores.
     if (this.#poolSize > 0) await this.#preparer.warm();
@@ -361,6 +365,13 @@ export class Broker {
         this.#pool.release(acquired.process);
         return cancelled();
       }
+      try {
+        await this.#watchdog.ready();
+      } catch (error) {
+        // No run executes without its deadline and memory cap enforced.
+        this.#pool.release(acquired.process);
+        return failed("internal_error", (error as Error).message);
+      }
       const result = await runInProcess({
         process: acquired.process,
         cold: acquired.cold,
@@ -433,12 +444,16 @@ export class Broker {
   async close(): Promise<void> {
     this.#closing.abort();
     this.#preparer.close();
-    await Promise.all([
-      this.#pool.close(),
-      this.#sources.close(),
-    ]);
-    await this.#sessions.store.close?.();
-    this.#watchdog.close();
+    try {
+      await Promise.all([
+        this.#pool.close(),
+        this.#sources.close(),
+      ]);
+      await this.#sessions.store.close?.();
+    } finally {
+      // A live thread would keep the process running.
+      this.#watchdog.close();
+    }
   }
 
   /** Same as {@linkcode Broker.close}. */

@@ -54,7 +54,7 @@ function _deepest(code: string): { line: number; column: number } {
 }
 
 _port.onMessage((data: unknown) => {
-  const { id, code } = data as ToPrepareThread;
+  const { id, code, finished } = data as ToPrepareThread;
   let reply: FromPrepareThread;
   const started = performance.now();
   try {
@@ -68,6 +68,7 @@ _port.onMessage((data: unknown) => {
   } catch (error) {
     reply = { t: "failed", id, message: String((error as Error)?.message) };
   }
+  Atomics.store(new Int32Array(finished), 0, 1);
   _port.postMessage(reply);
 });
 // One small preparation first, so the compiler's code is compiled before a

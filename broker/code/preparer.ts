@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ExecboxError } from "../errors.ts";
 import { type HostThread, startThread } from "../host/thread.ts";
 import type { PrepareResult } from "./transform.ts";
 
@@ -16,6 +17,11 @@ export interface ToPrepareThread {
   id: number;
   /** The code as the guest submitted it. */
   code: string;
+  /**
+   * One Int32 the thread sets to 1 before it answers, so a deadline timer
+   * that fires late (a busy main thread) sees the answer is on its way.
+   */
+  finished: SharedArrayBuffer;
 }
 
 /** What a preparation thread answers. */
@@ -55,6 +61,7 @@ export class CodePreparer {
   readonly #all = new Set<_Worker>();
   #threads = 0;
   #starting = 0;
+  #startFailures = 0;
   #nextId = 1;
   #closed = false;
 
@@ -66,7 +73,11 @@ export class CodePreparer {
     this.#maxThreads = maxThreads;
   }
 
-  /** Starts one thread ahead of the first run, unless one exists. */
+  /**
+   * Starts one thread ahead of the first run, unless one exists.
+   *
+   * @throws {ExecboxError} `runtime_start` when the thread cannot start.
+   */
   warm(): Promise<void> {
     if (this.#threads > 0 || this.#closed) return Promise.resolve();
     this.#starting++;
@@ -76,8 +87,10 @@ export class CodePreparer {
         this.#starting--;
         this.#release(worker);
       },
-      () => {
+      (error: Error) => {
         this.#starting--;
+        this.#dispatch();
+        throw _cannotStart(error);
       },
     );
   }
@@ -100,7 +113,21 @@ export class CodePreparer {
       return Promise.resolve({ t: "cancelled" });
     }
     return new Promise((resolve) => {
-      this.#queue.push({ code, timeoutMs, signal, resolve });
+      const job: _Job = { code, timeoutMs, signal, resolve };
+      // Cancelled while it waits for a thread: it leaves the queue at once.
+      const onAbort = () => {
+        const index = this.#queue.indexOf(job);
+        if (index >= 0) {
+          this.#queue.splice(index, 1);
+          resolve({ t: "cancelled" });
+        }
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      job.resolve = (outcome) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      this.#queue.push(job);
       this.#dispatch();
     });
   }
@@ -126,10 +153,20 @@ export class CodePreparer {
       started.ready.then(
         () => {
           this.#starting--;
+          this.#startFailures = 0;
           this.#release(started);
         },
-        () => {
+        (error: Error) => {
           this.#starting--;
+          // A thread that cannot start will not start on the next try
+          // either: fail the waiting jobs instead of retrying forever.
+          if (++this.#startFailures >= _MAX_START_FAILURES) {
+            this.#startFailures = 0;
+            const message = _cannotStart(error).message;
+            for (const job of this.#queue.splice(0)) {
+              job.resolve({ t: "failed", message });
+            }
+          }
           this.#dispatch();
         },
       );
@@ -191,6 +228,7 @@ export class CodePreparer {
       return;
     }
     const id = this.#nextId++;
+    const finished = new Int32Array(new SharedArrayBuffer(4));
     const end = (outcome: PrepareOutcome, healthy: boolean) => {
       clearTimeout(timer);
       job.signal?.removeEventListener("abort", onAbort);
@@ -205,10 +243,11 @@ export class CodePreparer {
       }
       job.resolve(outcome);
     };
-    const timer = setTimeout(
-      () => end({ t: "timeout" }, false),
-      job.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Answered in time, but this thread was busy: the answer is queued.
+      if (Atomics.load(finished, 0) === 1) return;
+      end({ t: "timeout" }, false);
+    }, job.timeoutMs);
     const onAbort = () => end({ t: "cancelled" }, false);
     worker.cancel = onAbort;
     job.signal?.addEventListener("abort", onAbort, { once: true });
@@ -228,6 +267,22 @@ export class CodePreparer {
         elapsedMs: message.elapsedMs,
       }, true);
     };
-    worker.thread.postMessage({ id, code: job.code } satisfies ToPrepareThread);
+    worker.thread.postMessage(
+      {
+        id,
+        code: job.code,
+        finished: finished.buffer as SharedArrayBuffer,
+      } satisfies ToPrepareThread,
+    );
   }
+}
+
+const _MAX_START_FAILURES = 2;
+
+function _cannotStart(error: Error): ExecboxError {
+  return new ExecboxError(
+    "runtime_start",
+    `The code preparation thread cannot start: ${error.message}`,
+    { cause: error },
+  );
 }

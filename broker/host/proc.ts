@@ -36,6 +36,21 @@ export function parseProcStatus(status: string): ProcessSample | undefined {
  * @returns The start time, or `undefined` when the text is not a stat line.
  */
 export function parseStartTime(stat: string): string | undefined {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields[19];
+  const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * Field 3 of `/proc/<pid>/stat`, the state: `"dead"` for a zombie (`Z`) or a
+ * dying process (`X`), else `"alive"`.
+ *
+ * @param stat The file's text.
+ * @returns The state.
+ */
+export function parseState(stat: string): "alive" | "dead" {
+  const state = stat.slice(
+    stat.lastIndexOf(")") + 2,
+    stat.lastIndexOf(")") + 3,
+  );
+  return state === "Z" || state === "X" ? "dead" : "alive";
 }

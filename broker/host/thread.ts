@@ -10,7 +10,12 @@
  */
 
 import type { HostThread, ParentPort } from "./host.ts";
-import { parseProcStatus, parseStartTime, type ProcessSample } from "./proc.ts";
+import {
+  parseProcStatus,
+  parseStartTime,
+  parseState,
+  type ProcessSample,
+} from "./proc.ts";
 
 export type { HostThread, ParentPort, ProcessSample };
 
@@ -91,11 +96,63 @@ export function processStartTime(pid: number): string | undefined {
  * Sends SIGKILL to a process; does nothing when it is gone.
  *
  * @param pid The process.
+ * @throws {Error} When the broker may not signal it (not `--allow-run`).
  */
 export function killProcess(pid: number): void {
   try {
     Deno.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+}
+
+/**
+ * Whether a process still runs: `"dead"` once it exited (a zombie not yet
+ * reaped included), `"unknown"` where `/proc` does not exist.
+ *
+ * @param pid The process.
+ * @returns Its state.
+ */
+export function processState(pid: number): "alive" | "dead" | "unknown" {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return _hasProc() ? "dead" : "unknown";
+  }
+  return parseState(stat) === "alive" ? "alive" : "dead";
+}
+
+/**
+ * Why a thread of this process cannot watch runs, or `undefined` when it can:
+ * it kills by pid, which needs unrestricted `--allow-run`, and reads `/proc`.
+ *
+ * @returns The problem, in a sentence.
+ */
+export function watchProblem(): string | undefined {
+  if (Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+    return "it needs --allow-run without a list, to stop a run's subprocess by pid";
+  }
+  try {
+    Deno.readTextFileSync("/proc/self/status");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      return "it needs --allow-read for /proc, to read a run's memory";
+    }
+  }
+  return undefined;
+}
+
+let _procExists: boolean | undefined;
+function _hasProc(): boolean {
+  if (_procExists === undefined) {
+    try {
+      Deno.statSync("/proc/self/stat");
+      _procExists = true;
+    } catch {
+      _procExists = false;
+    }
+  }
+  return _procExists;
 }

@@ -5,10 +5,15 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { parentPort as nodeParentPort, Worker } from "node:worker_threads";
-import { parseProcStatus, parseStartTime, type ProcessSample } from "./proc.ts";
+import {
+  parseProcStatus,
+  parseStartTime,
+  parseState,
+  type ProcessSample,
+} from "./proc.ts";
 import type { HostThread, ParentPort } from "./host.ts";
 
 export type { HostThread, ParentPort, ProcessSample };
@@ -82,11 +87,40 @@ export function processStartTime(pid: number): string | undefined {
  * Sends SIGKILL to a process; does nothing when it is gone.
  *
  * @param pid The process.
+ * @throws {Error} When the process may not be signalled.
  */
 export function killProcess(pid: number): void {
   try {
     process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ESRCH") throw error;
   }
+}
+
+/**
+ * Whether a process still runs: `"dead"` once it exited (a zombie not yet
+ * reaped included), `"unknown"` where `/proc` does not exist.
+ *
+ * @param pid The process.
+ * @returns Its state.
+ */
+export function processState(pid: number): "alive" | "dead" | "unknown" {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    return existsSync("/proc/self/stat") ? "dead" : "unknown";
+  }
+  return parseState(stat) === "alive" ? "alive" : "dead";
+}
+
+/**
+ * Why a thread of this process cannot watch runs: never, on Node.js, which has
+ * no permission model in the way.
+ *
+ * @returns `undefined`.
+ */
+export function watchProblem(): string | undefined {
+  return undefined;
 }

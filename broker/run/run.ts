@@ -35,7 +35,6 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "internal_error",
 ]);
 const _MIN_PAYLOAD_BYTES = 65_536;
-const _BACKSTOP_MS = 1000;
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -109,7 +108,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       if ("code" in outcome && _BROKER_CODES.has(outcome.code)) {
         process.dispose();
       }
-      clearTimeout(backstop);
+      clearTimeout(fallback);
       signal?.removeEventListener("abort", onAbort);
       tools.abort();
       argBudget.close();
@@ -149,16 +148,21 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           } MiB)`,
       };
     }
+    const deadline = performance.now() + options.remainingMs;
+    let fallback: ReturnType<typeof setTimeout> | undefined;
     const watch = options.watchdog.watch(process.pid, {
       timeoutMs: options.remainingMs,
       rssLimitBytes: rssLimit,
       onVerdict: (verdict) => finish(verdictError(verdict)),
+      // Only if the watchdog thread dies mid-run: this thread's timer is then
+      // the deadline's last keeper.
+      onLost: () => {
+        fallback = setTimeout(
+          () => finish(verdictError("timeout")),
+          Math.max(0, deadline - performance.now()),
+        );
+      },
     });
-    // Only for a watchdog thread that died: the watchdog ends runs on time.
-    const backstop = setTimeout(
-      () => finish(verdictError("timeout")),
-      options.remainingMs + _BACKSTOP_MS,
-    );
     const onAbort = () => fail("cancelled", "Run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
 

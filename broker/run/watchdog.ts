@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ExecboxError } from "../errors.ts";
 import { type HostThread, startThread } from "../host/thread.ts";
 import {
   CELL_LENGTH,
@@ -29,6 +30,11 @@ export interface WatchOptions {
   rssLimitBytes: number;
   /** Called once, on the main thread, after the watchdog killed the process. */
   onVerdict: (verdict: WatchdogVerdict) => void;
+  /**
+   * Called if the watchdog thread dies before a verdict: the run must then
+   * keep its own deadline (on the main thread, which is all that is left).
+   */
+  onLost: () => void;
 }
 
 /** One watched process. */
@@ -49,8 +55,24 @@ export interface ProcessWatch {
 /** Enforces deadlines and memory caps from its own thread. */
 export class Watchdog {
   #thread: HostThread | undefined;
+  #ready: Promise<void> | undefined;
   #nextId = 1;
-  readonly #onVerdict = new Map<number, () => void>();
+  readonly #watches = new Map<
+    number,
+    { decided: () => void; lost: () => void }
+  >();
+
+  /**
+   * Starts the thread if needed and waits until it can enforce.
+   *
+   * @throws {ExecboxError} `runtime_start` when the thread cannot start or
+   * lacks a permission it needs (unrestricted `--allow-run`, read access to
+   * `/proc` and to execbox's own modules).
+   */
+  ready(): Promise<void> {
+    this.#thread ??= this.#start();
+    return this.#ready!;
+  }
 
   /**
    * Starts watching a process.
@@ -74,16 +96,19 @@ export class Watchdog {
           return undefined;
       }
     };
-    this.#onVerdict.set(id, () => {
-      this.#onVerdict.delete(id);
-      const decided = verdict();
-      if (decided !== undefined) options.onVerdict(decided);
+    this.#watches.set(id, {
+      decided: () => {
+        this.#watches.delete(id);
+        const decided = verdict();
+        if (decided !== undefined) options.onVerdict(decided);
+      },
+      lost: options.onLost,
     });
     this.#send({
       t: "watch",
       id,
       pid,
-      deadline: performance.timeOrigin + performance.now() + options.timeoutMs,
+      timeoutMs: options.timeoutMs,
       rssLimit: options.rssLimitBytes,
       cell: cell.buffer as SharedArrayBuffer,
     });
@@ -92,21 +117,17 @@ export class Watchdog {
       peakBytes: () => Atomics.load(cell, CELL_PEAK_KIB) * 1024,
       residentBytes: () => Atomics.load(cell, CELL_RESIDENT_KIB) * 1024,
       stop: () => {
-        if (this.#onVerdict.delete(id)) this.#send({ t: "stop", id });
+        if (this.#watches.delete(id)) this.#send({ t: "stop", id });
       },
     };
-  }
-
-  /** Starts the thread ahead of the first run. */
-  warm(): void {
-    this.#thread ??= this.#start();
   }
 
   /** Stops the thread; watches still open are abandoned. */
   close(): void {
     this.#thread?.terminate();
     this.#thread = undefined;
-    this.#onVerdict.clear();
+    this.#ready = undefined;
+    this.#watches.clear();
   }
 
   #send(message: ToWatchdog): void {
@@ -118,15 +139,43 @@ export class Watchdog {
     const thread = startThread(
       new URL("./watchdog_thread.ts", import.meta.url),
     );
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    this.#ready = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Awaited by each run; a rejection nobody awaited yet is not unhandled.
+    this.#ready.catch(() => {});
+    const unusable = (reason: string) => {
+      // The next run tries a new thread (and fails the same way if the
+      // permissions did not change).
+      if (this.#thread === thread) {
+        this.#thread = undefined;
+        thread.terminate();
+        const orphans = [...this.#watches.values()];
+        this.#watches.clear();
+        for (const watch of orphans) watch.lost();
+      }
+      settle.reject(
+        new ExecboxError(
+          "runtime_start",
+          `The watchdog thread cannot enforce limits: ${reason}`,
+        ),
+      );
+    };
     thread.onMessage((data: unknown) => {
-      this.#onVerdict.get((data as FromWatchdog).id)?.();
+      const message = data as FromWatchdog;
+      switch (message.t) {
+        case "ready":
+          return settle.resolve();
+        case "unusable":
+          return unusable(message.message);
+        case "verdict":
+          return this.#watches.get(message.id)?.decided();
+      }
     });
-    // A thread that died takes its watches with it: the runs' backstop
-    // timers still end them, and the next run starts a new thread.
-    thread.onError(() => {
-      if (this.#thread === thread) this.#thread = undefined;
-      thread.terminate();
-    });
+    // A thread that died takes its watches with it: their runs keep their
+    // deadlines themselves, and the next run starts a new thread.
+    thread.onError((error: Error) => unusable(error.message));
     return thread;
   }
 }

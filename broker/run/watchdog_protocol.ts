@@ -28,8 +28,8 @@ export type ToWatchdog =
     t: "watch";
     id: number;
     pid: number;
-    /** Wall-clock deadline, `performance.timeOrigin + performance.now()`. */
-    deadline: number;
+    /** Milliseconds from when the watchdog receives this message. */
+    timeoutMs: number;
     /** Resident-memory cap in bytes. */
     rssLimit: number;
     /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
@@ -38,4 +38,12 @@ export type ToWatchdog =
   | { t: "stop"; id: number };
 
 /** What the watchdog tells the main thread. */
-export type FromWatchdog = { t: "verdict"; id: number };
+export type FromWatchdog =
+  /** It started and can kill by pid and read `/proc`. */
+  | { t: "ready" }
+  /** It started but cannot enforce (missing permissions). */
+  | { t: "unusable"; message: string }
+  /** It decided about a run; the verdict is in the run's cell. */
+  | { t: "verdict"; id: number }
+  /** A kill failed; the main thread's own kill follows. */
+  | { t: "fault"; message: string };

@@ -12,12 +12,15 @@ import {
   killProcess,
   parentPort,
   processStartTime,
+  processState,
   sampleProcess,
+  watchProblem,
 } from "../host/thread.ts";
 import {
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
   CELL_VERDICT,
+  type FromWatchdog,
   type ToWatchdog,
   VERDICT_MEMORY,
   VERDICT_TIMEOUT,
@@ -36,39 +39,54 @@ const _port = parentPort();
 const _watches = new Map<number, _Watch>();
 let _timer: ReturnType<typeof setInterval> | undefined;
 
-function _now(): number {
-  return performance.timeOrigin + performance.now();
+function _post(message: FromWatchdog): void {
+  _port.postMessage(message);
 }
 
 function _decide(id: number, watch: _Watch, verdict: number): void {
   // The verdict is written before the kill, so the main thread never sees the
   // process gone without knowing why.
   Atomics.store(watch.cell, CELL_VERDICT, verdict);
-  // A pid freed and reused since the watch began belongs to someone else.
+  _watches.delete(id);
+  // The start time tells the watched process from a later one given its pid.
+  // Without /proc there is no start time and no reuse check: the pool holds
+  // the process until the run's watch stops, so its pid is still its own.
   if (
     watch.startTime === undefined ||
     processStartTime(watch.pid) === watch.startTime
   ) {
-    killProcess(watch.pid);
+    try {
+      killProcess(watch.pid);
+    } catch (error) {
+      // The main thread kills it too, through the host, when it settles.
+      _post({ t: "fault", message: String((error as Error)?.message) });
+    }
   }
-  _watches.delete(id);
-  _port.postMessage({ t: "verdict", id });
+  _post({ t: "verdict", id });
+}
+
+function _kib(bytes: number): number {
+  return Math.min(Math.floor(bytes / 1024), 2 ** 31 - 1);
 }
 
 function _tick(): void {
-  const now = _now();
+  const now = performance.now();
   for (const [id, watch] of _watches) {
+    // A process that already ended (a V8 heap overflow, a crash, a normal
+    // exit) is the main thread's to judge from its exit status, later.
+    if (processState(watch.pid) === "dead") {
+      _watches.delete(id);
+      continue;
+    }
     if (now >= watch.deadline) {
       _decide(id, watch, VERDICT_TIMEOUT);
       continue;
     }
     const sample = sampleProcess(watch.pid);
     if (sample === undefined) continue;
-    const kib = (bytes: number) =>
-      Math.min(Math.floor(bytes / 1024), 2 ** 31 - 1);
-    Atomics.store(watch.cell, CELL_PEAK_KIB, kib(sample.peakResidentBytes));
+    Atomics.store(watch.cell, CELL_PEAK_KIB, _kib(sample.peakResidentBytes));
     if (sample.residentBytes > watch.rssLimit) {
-      Atomics.store(watch.cell, CELL_RESIDENT_KIB, kib(sample.residentBytes));
+      Atomics.store(watch.cell, CELL_RESIDENT_KIB, _kib(sample.residentBytes));
       _decide(id, watch, VERDICT_MEMORY);
     }
   }
@@ -84,9 +102,10 @@ _port.onMessage((data: unknown) => {
     _watches.delete(message.id);
     return;
   }
+  // The deadline is read on this thread's clock, which is the one it checks.
   _watches.set(message.id, {
     pid: message.pid,
-    deadline: message.deadline,
+    deadline: performance.now() + message.timeoutMs,
     rssLimit: message.rssLimit,
     cell: new Int32Array(message.cell),
     startTime: processStartTime(message.pid),
@@ -94,3 +113,10 @@ _port.onMessage((data: unknown) => {
   _tick();
   _timer ??= setInterval(_tick, WATCHDOG_SAMPLE_MS);
 });
+
+const _problem = watchProblem();
+_post(
+  _problem === undefined
+    ? { t: "ready" }
+    : { t: "unusable", message: _problem },
+);

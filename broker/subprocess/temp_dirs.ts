@@ -12,6 +12,7 @@
 import { lstat, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import { parseStartTime } from "../host/proc.ts";
 
 /** The fixed start of every runtime directory's name. */
 const _BASE = "execbox-";
@@ -121,8 +122,15 @@ function _ownSelf(): Promise<_Owner | undefined> {
 }
 
 async function _isAlive(owner: _Owner): Promise<boolean> {
-  const start = await _startTime(String(owner.pid));
-  return start === owner.start;
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${owner.pid}/stat`, "utf8");
+  } catch (error) {
+    // Only a missing process is dead; a read refused (permissions) is not
+    // proof of anything, so its directories stay.
+    return (error as { code?: string }).code !== "ENOENT";
+  }
+  return parseStartTime(stat) === owner.start;
 }
 
 // The inode of the pid namespace: `pid:[4026531836]` gives "4026531836".
@@ -134,16 +142,11 @@ async function _namespace(pid: string): Promise<string | undefined> {
   }
 }
 
-// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks
-// since boot. The command name (field 2) may hold spaces and parentheses.
+// When the process started (field 22 of /proc/<pid>/stat).
 async function _startTime(pid: string): Promise<string | undefined> {
-  let stat: string;
   try {
-    stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return parseStartTime(await readFile(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return undefined;
   }
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const start = fields[19];
-  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
 }

@@ -51,3 +51,45 @@ Deno.test("CodePreparer.close() cancels running and queued preparations", async 
   assert.deepEqual(await queued, { t: "cancelled" });
   assert.deepEqual(await preparer.prepare("1", 1000), { t: "cancelled" });
 });
+
+Deno.test("CodePreparer.prepare() keeps an answer that came in time while the main thread was busy", async () => {
+  const preparer = new CodePreparer(1);
+  try {
+    await preparer.warm();
+    const pending = preparer.prepare("1 + 1", 300);
+    // Blocks this thread past the deadline; the preparation thread answers
+    // meanwhile, so the late timer must not call it a timeout.
+    const end = performance.now() + 1500;
+    while (performance.now() < end) {
+      // Busy.
+    }
+    const outcome = await pending;
+    assert.equal(outcome.t, "prepared");
+  } finally {
+    preparer.close();
+  }
+});
+
+Deno.test("CodePreparer.prepare() cancels a job waiting for a thread as soon as its signal aborts", async () => {
+  const preparer = new CodePreparer(1);
+  try {
+    const order: string[] = [];
+    const slow = preparer.prepare(SLOW, 60_000).then((outcome) => {
+      order.push("slow");
+      return outcome;
+    });
+    const controller = new AbortController();
+    const queued = preparer.prepare("1", 60_000, controller.signal).then(
+      (outcome) => {
+        order.push("queued");
+        return outcome;
+      },
+    );
+    controller.abort();
+    assert.deepEqual(await queued, { t: "cancelled" });
+    assert.equal((await slow).t, "prepared");
+    assert.deepEqual(order, ["queued", "slow"]);
+  } finally {
+    preparer.close();
+  }
+});

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, ExecboxError } from "../../../mod.ts";
+import { createBroker, defineTool, ExecboxError } from "../../../mod.ts";
 import { recordingHost } from "../_recording_host.ts";
 
 function fakeRuntime(
@@ -254,4 +254,34 @@ Deno.test("createBroker() rejects a runtime on a Deno older than the minimum", a
       }),
     { name: "ExecboxError", message: "Runtime speaks protocol 99, expected 1" },
   );
+});
+
+Deno.test("Broker.execute() judges a runtime that died while the broker's thread was busy by its exit, not by the deadline", async () => {
+  // The runtime asks for a tool that blocks the broker's thread for 2 s,
+  // exits by itself at 300 ms, and its deadline (1 s) passes before the
+  // broker can read the exit: the watchdog must leave the verdict to it.
+  await using broker = await createBroker({
+    host: hostileHost(`
+      write(frame({ t: "call", id: 1, ns: "tools", name: "block" }, "{}"));
+      setTimeout(() => Deno.exit(3), 300);`),
+    pool: { size: 0 },
+    limits: { timeoutMs: 1000 },
+    providers: {
+      tools: {
+        block: defineTool({
+          execute() {
+            const end = performance.now() + 2000;
+            while (performance.now() < end) {
+              // Busy.
+            }
+          },
+        }),
+      },
+    },
+  });
+  const r = await broker.execute("1");
+  assert.deepEqual(r.ok ? undefined : r.error, {
+    code: "internal_error",
+    message: "Runtime exited unexpectedly (exit code 3)",
+  });
 });
