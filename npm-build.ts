@@ -180,6 +180,7 @@ const _COMPILER_OPTIONS: ts.CompilerOptions = {
   lib: [
     "lib.es2023.d.ts",
     "lib.es2024.promise.d.ts",
+    "lib.es2024.sharedmemory.d.ts",
     "lib.esnext.disposable.d.ts",
     "lib.dom.d.ts",
     "lib.dom.iterable.d.ts",

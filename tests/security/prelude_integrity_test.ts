@@ -11,6 +11,7 @@ import {
   defineTool,
   type ErrorCode,
   type ExecuteResult,
+  MIN_LOG_ENTRY_BYTES,
 } from "../../mod.ts";
 import { assertFailure, assertResult } from "./_fixtures.ts";
 
@@ -306,8 +307,10 @@ function assertLogs(run: ExecuteResult): void {
   const messages = run.logs.map((entry) => entry.message);
   assert.deepEqual(messages.slice(0, 2), ["short", "{ a: 1 }"]);
   assert.equal(messages.at(-1), MARKER);
+  // Each entry counts its UTF-8 bytes, and at least MIN_LOG_ENTRY_BYTES.
   const bytes = messages.slice(0, -1).reduce(
-    (sum, m) => sum + new TextEncoder().encode(m).length,
+    (sum, m) =>
+      sum + Math.max(new TextEncoder().encode(m).length, MIN_LOG_ENTRY_BYTES),
     0,
   );
   assert.equal(bytes, 65536);
