@@ -75,7 +75,7 @@ export interface HttpAppOptions {
   /**
    * The largest request body accepted, in bytes, by `Content-Length` and
    * while reading a body sent without one.
-   * @default {1114112 (1 MiB of code plus 64 KiB for JSON escapes and limits)}
+   * @default {1114112 (1 MiB of code, for a raised `maxCodeBytes`, plus 64 KiB for JSON escapes and limits)}
    */
   maxBodyBytes?: number;
   /**
