@@ -22,6 +22,7 @@ import {
   type HostServer,
   type ServeOptions,
 } from "./host.ts";
+import { positiveInteger } from "../limits.ts";
 
 const _STATUS_TEXT = {
   400: "Bad Request",
@@ -60,17 +61,17 @@ export async function serveHttp(
   handler: (request: Request) => Response | Promise<Response>,
   options: ServeOptions,
 ): Promise<HostServer> {
-  const headersTimeout = _positive(
+  const headersTimeout = positiveInteger(
     options.headersTimeoutMs,
     DEFAULT_HEADERS_TIMEOUT_MS,
     "headersTimeoutMs",
   );
-  const requestTimeout = _positive(
+  const requestTimeout = positiveInteger(
     options.requestTimeoutMs,
     DEFAULT_REQUEST_TIMEOUT_MS,
     "requestTimeoutMs",
   );
-  const maxConnections = _positive(
+  const maxConnections = positiveInteger(
     options.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
     "maxConnections",
@@ -234,18 +235,4 @@ function _standard(request: Request): Request {
     // Methods the Request class refuses (TRACE, CONNECT): the look-alike.
     return request;
   }
-}
-
-function _positive(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(
-      `${name} must be a whole number of at least 1, got ${String(value)}`,
-    );
-  }
-  return value;
 }

@@ -54,6 +54,7 @@ import {
 } from "./request.ts";
 import { createMcpServer, type McpServerOptions } from "../mcp/server.ts";
 import type { ExecuteResult } from "../result.ts";
+import { positiveInteger } from "../limits.ts";
 
 export { assertSafeBinding } from "./auth.ts";
 
@@ -186,12 +187,12 @@ export function createHttpApp(
   broker: Broker,
   options: HttpAppOptions = {},
 ): HttpApp {
-  const maxBodyBytes = _positive(
+  const maxBodyBytes = positiveInteger(
     options.maxBodyBytes,
     _MAX_BODY_BYTES,
     "maxBodyBytes",
   );
-  const maxBatch = _positive(options.maxBatch, _MAX_BATCH, "maxBatch");
+  const maxBatch = positiveInteger(options.maxBatch, _MAX_BATCH, "maxBatch");
   const tokens = new BearerTokens(options.token, options.tokens);
   const policy = originPolicy(options, tokens.enabled);
   // Checks the MCP options now rather than on the first request.
@@ -422,20 +423,6 @@ async function _readBody(c: Context): Promise<string | Response> {
       `The request body could not be read: ${(error as Error).message}`,
     );
   }
-}
-
-function _positive(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(
-      `${name} must be a whole number of at least 1, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 function _notFound(c: Context): Response {
