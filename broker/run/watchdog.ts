@@ -1,9 +1,7 @@
 /**
  * The broker's side of the watchdog thread (`watchdog_thread.ts`): one thread
- * per broker that enforces deadlines and resident memory even while the
- * broker's main thread is busy. Runs are handed over through shared memory
- * (`watchdog_protocol.ts`), never as messages, which could wait for this
- * thread's event loop.
+ * per broker, started on the first run, that enforces deadlines and resident
+ * memory even while the broker's main thread is busy.
  *
  * @module
  */
@@ -11,25 +9,14 @@
 import { ExecboxError } from "../errors.ts";
 import { type HostThread, startThread } from "../host/thread.ts";
 import {
-  F_RSS_LIMIT,
-  F_TIMEOUT_MS,
-  FLOAT_FIELDS,
+  CELL_LENGTH,
+  CELL_PEAK_KIB,
+  CELL_RESIDENT_KIB,
+  CELL_VERDICT,
   type FromWatchdog,
-  I_HIGH_WATER,
-  I_PEAK_KIB,
-  I_PID,
-  I_RESIDENT_KIB,
-  I_SEQ,
-  I_STATE,
-  I_VERDICT,
-  INT_FIELDS,
-  SLOT_FREE,
-  SLOT_NEW,
-  SLOT_STOP,
   type ToWatchdog,
   VERDICT_MEMORY,
   VERDICT_TIMEOUT,
-  WATCH_SLOTS,
 } from "./watchdog_protocol.ts";
 
 /** What the watchdog decided about a run. */
@@ -61,29 +48,19 @@ export interface ProcessWatch {
   peakBytes(): number;
   /** The resident memory that broke the cap, in bytes (0 when it did not). */
   residentBytes(): number;
-  /** Stops watching; what was read stays readable. */
+  /** Stops watching; the verdict stays readable. */
   stop(): void;
-}
-
-interface _Active {
-  seq: number;
-  decided: () => void;
-  lost: () => void;
 }
 
 /** Enforces deadlines and memory caps from its own thread. */
 export class Watchdog {
   #thread: HostThread | undefined;
   #ready: Promise<void> | undefined;
-  readonly #ints = new Int32Array(
-    new SharedArrayBuffer((WATCH_SLOTS * INT_FIELDS + 1) * 4),
-  );
-  readonly #floats = new Float64Array(
-    new SharedArrayBuffer(WATCH_SLOTS * FLOAT_FIELDS * 8),
-  );
-  /** Slots this thread handed out and has not stopped, by slot. */
-  readonly #active = new Map<number, _Active>();
-  #seq = 0;
+  #nextId = 1;
+  readonly #watches = new Map<
+    number,
+    { decided: () => void; lost: () => void }
+  >();
 
   /**
    * Starts the thread if needed and waits until it can enforce.
@@ -98,45 +75,19 @@ export class Watchdog {
   }
 
   /**
-   * Starts watching a process. Call after {@linkcode Watchdog.ready}.
+   * Starts watching a process.
    *
    * @param pid The process the watchdog kills (SIGKILL) when a limit is hit.
-   * @param options Its deadline, memory cap and listeners.
+   * @param options Its deadline, memory cap and verdict listener.
    * @returns The watch.
-   * @throws {ExecboxError} `limit_exceeded` when every slot is in use.
    */
   watch(pid: number, options: WatchOptions): ProcessWatch {
-    this.#thread ??= this.#start();
-    const slot = this.#freeSlot();
-    const seq = ++this.#seq;
-    const int = (field: number) =>
-      Atomics.load(this.#ints, slot * INT_FIELDS + field);
-    const setInt = (field: number, value: number) =>
-      Atomics.store(this.#ints, slot * INT_FIELDS + field, value);
-    setInt(I_PID, pid);
-    setInt(I_SEQ, seq);
-    setInt(I_VERDICT, 0);
-    setInt(I_PEAK_KIB, 0);
-    setInt(I_RESIDENT_KIB, 0);
-    this.#floats[slot * FLOAT_FIELDS + F_TIMEOUT_MS] = options.timeoutMs;
-    this.#floats[slot * FLOAT_FIELDS + F_RSS_LIMIT] = options.rssLimitBytes;
-    // Last: the watchdog reads the fields once it sees the slot is new.
-    setInt(I_STATE, SLOT_NEW);
-    if (slot >= Atomics.load(this.#ints, I_HIGH_WATER)) {
-      Atomics.store(this.#ints, I_HIGH_WATER, slot + 1);
-    }
-
-    let stopped:
-      | { verdict: number; peak: number; resident: number }
-      | undefined;
-    const read = () =>
-      stopped ?? {
-        verdict: int(I_VERDICT),
-        peak: int(I_PEAK_KIB),
-        resident: int(I_RESIDENT_KIB),
-      };
+    const id = this.#nextId++;
+    const cell = new Int32Array(
+      new SharedArrayBuffer(CELL_LENGTH * Int32Array.BYTES_PER_ELEMENT),
+    );
     const verdict = (): WatchdogVerdict | undefined => {
-      switch (read().verdict) {
+      switch (Atomics.load(cell, CELL_VERDICT)) {
         case VERDICT_TIMEOUT:
           return "timeout";
         case VERDICT_MEMORY:
@@ -145,23 +96,28 @@ export class Watchdog {
           return undefined;
       }
     };
-    this.#active.set(slot, {
-      seq,
+    this.#watches.set(id, {
       decided: () => {
+        this.#watches.delete(id);
         const decided = verdict();
         if (decided !== undefined) options.onVerdict(decided);
       },
       lost: options.onLost,
     });
+    this.#send({
+      t: "watch",
+      id,
+      pid,
+      timeoutMs: options.timeoutMs,
+      rssLimit: options.rssLimitBytes,
+      cell: cell.buffer as SharedArrayBuffer,
+    });
     return {
       verdict,
-      peakBytes: () => read().peak * 1024,
-      residentBytes: () => read().resident * 1024,
+      peakBytes: () => Atomics.load(cell, CELL_PEAK_KIB) * 1024,
+      residentBytes: () => Atomics.load(cell, CELL_RESIDENT_KIB) * 1024,
       stop: () => {
-        if (this.#active.get(slot)?.seq !== seq) return;
-        stopped = read();
-        this.#active.delete(slot);
-        setInt(I_STATE, SLOT_STOP);
+        if (this.#watches.delete(id)) this.#send({ t: "stop", id });
       },
     };
   }
@@ -171,24 +127,12 @@ export class Watchdog {
     this.#thread?.terminate();
     this.#thread = undefined;
     this.#ready = undefined;
-    this.#active.clear();
-    this.#ints.fill(0);
+    this.#watches.clear();
   }
 
-  #freeSlot(): number {
-    // A slot is free once the watchdog let go of it, and not handed out here.
-    for (let slot = 0; slot < WATCH_SLOTS; slot++) {
-      if (
-        !this.#active.has(slot) &&
-        Atomics.load(this.#ints, slot * INT_FIELDS + I_STATE) === SLOT_FREE
-      ) {
-        return slot;
-      }
-    }
-    throw new ExecboxError(
-      "limit_exceeded",
-      `More than ${WATCH_SLOTS} runs are being watched at once`,
-    );
+  #send(message: ToWatchdog): void {
+    this.#thread ??= this.#start();
+    this.#thread.postMessage(message);
   }
 
   #start(): HostThread {
@@ -207,10 +151,8 @@ export class Watchdog {
       if (this.#thread === thread) {
         this.#thread = undefined;
         thread.terminate();
-        const orphans = [...this.#active.values()];
-        this.#active.clear();
-        // A new thread starts from an empty table.
-        this.#ints.fill(0);
+        const orphans = [...this.#watches.values()];
+        this.#watches.clear();
         for (const watch of orphans) watch.lost();
       }
       settle.reject(
@@ -227,25 +169,13 @@ export class Watchdog {
           return settle.resolve();
         case "unusable":
           return unusable(message.message);
-        case "verdict": {
-          const active = this.#active.get(message.slot);
-          if (active?.seq === message.seq) active.decided();
-          return;
-        }
+        case "verdict":
+          return this.#watches.get(message.id)?.decided();
       }
     });
     // A thread that died takes its watches with it: their runs keep their
     // deadlines themselves, and the next run starts a new thread.
     thread.onError((error: Error) => unusable(error.message));
-    thread.postMessage(
-      {
-        t: "table",
-        table: {
-          ints: this.#ints.buffer as SharedArrayBuffer,
-          floats: this.#floats.buffer as SharedArrayBuffer,
-        },
-      } satisfies ToWatchdog,
-    );
     return thread;
   }
 }

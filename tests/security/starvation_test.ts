@@ -44,7 +44,8 @@ Deno.test("Broker.execute() kills runs on time while a host tool blocks the brok
         }),
         block: defineTool({
           description: "Computes synchronously, as a user's heavy tool may.",
-          execute() {
+          async execute() {
+            await working.promise;
             const end = performance.now() + STALL_MS;
             while (performance.now() < end) {
               // Busy: no timer, no I/O callback runs on this thread.
