@@ -81,8 +81,6 @@ interface _Problem {
  * `source` (1-based line and column). `import` and `export` declarations are
  * syntax errors: tools are globals.
  * @throws {TypeError} If `source` is not a string.
- * @throws {RangeError} If `source` is nested deeper than the parser's stack
- * allows (the broker reports it as a `syntax_error`).
  *
  * @example Evaluate the prepared code
  * ```ts
@@ -101,6 +99,21 @@ export function prepareCode(source: string): PrepareResult {
   if (typeof source !== "string") {
     throw new TypeError(`Code must be a string, got ${typeof source}`);
   }
+  try {
+    return _prepare(source);
+  } catch (error) {
+    // The parser and the walks over its tree recurse once per nesting level:
+    // code nested past the stack's depth is unparsable, and says so.
+    if (!(error instanceof RangeError)) throw error;
+    const offset = _deepestOffset(source);
+    return _syntaxError(source, offset, {
+      offset,
+      message: "code is nested too deeply to parse",
+    });
+  }
+}
+
+function _prepare(source: string): PrepareResult {
   const [start, end] = _fenceBounds(source);
   const body = source.slice(start, end);
   const parsed = _parseObjectLiteral(body) ?? _parse(body);
@@ -113,6 +126,21 @@ export function prepareCode(source: string): PrepareResult {
     ok: true,
     js: _containsTypeScript(parsed.sf) ? _stripTypes(js) : js,
   };
+}
+
+/** Where bracket nesting first reaches its deepest level (strings ignored). */
+function _deepestOffset(source: string): number {
+  let depth = 0;
+  let max = 0;
+  let at = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    // ( [ {  and  ) ] }
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) [max, at] = [depth, i];
+    } else if (c === 41 || c === 93 || c === 125) depth--;
+  }
+  return at;
 }
 
 /** Offsets of the code inside a surrounding markdown fence, or all of it. */

@@ -240,10 +240,18 @@ Deno.test("prepareCode() rejects a brace that closes the wrapper", () => {
   assert.equal(_error("a\n}\nb").line, 2);
 });
 
-Deno.test("prepareCode() throws a RangeError for code nested past the parser's stack", () => {
-  assert.throws(
-    () => prepareCode("[".repeat(50_000) + "]".repeat(50_000)),
-    RangeError,
+Deno.test("prepareCode() reports code nested past the parser's stack as a syntax error where it is deepest", () => {
+  assert.deepEqual(
+    prepareCode("1;\n" + "[".repeat(50_000) + "]".repeat(50_000)),
+    {
+      ok: false,
+      error: {
+        code: "syntax_error",
+        message: "Code is nested too deeply to parse at line 2, column 50000",
+        line: 2,
+        column: 50_000,
+      },
+    },
   );
 });
 
