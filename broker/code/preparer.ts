@@ -80,19 +80,7 @@ export class CodePreparer {
    */
   warm(): Promise<void> {
     if (this.#threads > 0 || this.#closed) return Promise.resolve();
-    this.#starting++;
-    const worker = this.#start();
-    return worker.ready.then(
-      () => {
-        this.#starting--;
-        this.#release(worker);
-      },
-      (error: Error) => {
-        this.#starting--;
-        this.#dispatch();
-        throw _cannotStart(error);
-      },
-    );
+    return this.#spawn();
   }
 
   /**
@@ -148,29 +136,39 @@ export class CodePreparer {
     }
     let wanted = this.#queue.length - this.#starting;
     while (wanted-- > 0 && this.#threads < this.#maxThreads) {
-      this.#starting++;
-      const started = this.#start();
-      started.ready.then(
-        () => {
-          this.#starting--;
-          this.#startFailures = 0;
-          this.#release(started);
-        },
-        (error: Error) => {
-          this.#starting--;
-          // A thread that cannot start will not start on the next try
-          // either: fail the waiting jobs instead of retrying forever.
-          if (++this.#startFailures >= _MAX_START_FAILURES) {
-            this.#startFailures = 0;
-            const message = _cannotStart(error).message;
-            for (const job of this.#queue.splice(0)) {
-              job.resolve({ t: "failed", message });
-            }
-          }
-          this.#dispatch();
-        },
-      );
+      // Its failure reaches the waiting jobs through #spawn.
+      this.#spawn().catch(() => {});
     }
+  }
+
+  /**
+   * Starts a thread and, once it is ready, hands it the next job. Rejects
+   * when it cannot start.
+   */
+  #spawn(): Promise<void> {
+    this.#starting++;
+    const worker = this.#start();
+    return worker.ready.then(
+      () => {
+        this.#starting--;
+        this.#startFailures = 0;
+        this.#release(worker);
+      },
+      (error: Error) => {
+        this.#starting--;
+        const failure = _cannotStart(error);
+        // A thread that cannot start will not start on the next try
+        // either: fail the waiting jobs instead of retrying forever.
+        if (++this.#startFailures >= _MAX_START_FAILURES) {
+          this.#startFailures = 0;
+          for (const job of this.#queue.splice(0)) {
+            job.resolve({ t: "failed", message: failure.message });
+          }
+        }
+        this.#dispatch();
+        throw failure;
+      },
+    );
   }
 
   #start(): _Worker {
