@@ -8,12 +8,7 @@
 
 import { dirname } from "node:path";
 import { ExecboxError } from "../errors.ts";
-import type {
-  Host,
-  HostProcess,
-  MemoryUsage,
-  ProcessStatus,
-} from "../host/host.ts";
+import type { Host, HostProcess, ProcessStatus } from "../host/host.ts";
 import { runtimeArgs } from "./runtime_script.ts";
 import { runtimeDirPrefix, sweepRuntimeDirs } from "./temp_dirs.ts";
 import {
@@ -285,11 +280,6 @@ export class RuntimeProcess {
     } catch {
       // The process is gone; the exit event tells the run.
     }
-  }
-
-  /** Memory use, or `undefined` once the process is gone. */
-  memoryUsage(): Promise<MemoryUsage | undefined> {
-    return this.#host.memoryUsage(this.pid);
   }
 
   /** Kills the process, waits for it to exit and removes its directory. Idempotent. */
