@@ -1,11 +1,14 @@
 /**
  * Runtime subprocesses started ahead of time. Each serves exactly one run and
- * is then killed; the pool refills in the background.
+ * is then killed; the pool refills in the background. The pool owns the
+ * files its subprocesses start from (one directory, written on the first
+ * start and removed on close).
  *
  * @module
  */
 
 import type { Host } from "../host/host.ts";
+import { RuntimeFiles } from "./runtime_files.ts";
 import { RuntimeProcess } from "./runtime_process.ts";
 
 /** Options of the warm pool. */
@@ -48,6 +51,7 @@ export class RuntimePool {
   readonly #idle: RuntimeProcess[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #warming = new Set<Promise<void>>();
+  #files: Promise<RuntimeFiles> | undefined;
   #spawned = 0;
   #closed = false;
   #lastError: unknown;
@@ -118,11 +122,16 @@ export class RuntimePool {
     );
   }
 
-  /** Kills every subprocess and waits until all have exited and been cleaned up. */
+  /**
+   * Kills every subprocess, waits until all have exited, and removes the
+   * files they started from.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     for (const process of this.#idle.splice(0)) this.release(process);
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    const files = await this.#files?.catch(() => undefined);
+    await files?.remove();
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
@@ -134,9 +143,25 @@ export class RuntimePool {
   #start(memoryMb: number): Promise<RuntimeProcess> {
     this.#spawned++;
     const { host, denoPath, startTimeoutMs } = this.#options;
-    return this.#track(
-      RuntimeProcess.start({ host, denoPath, memoryMb, startTimeoutMs }),
-    );
+    return this.#track((async () => {
+      const files = await this.#prepareFiles();
+      return RuntimeProcess.start({
+        host,
+        denoPath,
+        memoryMb,
+        startTimeoutMs,
+        files,
+      });
+    })());
+  }
+
+  // Written once; a failure (a full disk) is retried by the next start.
+  #prepareFiles(): Promise<RuntimeFiles> {
+    const files = this.#files ??= RuntimeFiles.create(this.#options.host);
+    files.catch(() => {
+      if (this.#files === files) this.#files = undefined;
+    });
+    return files;
   }
 
   // Called on acquire and when an idle process dies, never after a failed

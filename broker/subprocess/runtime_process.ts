@@ -6,11 +6,9 @@
  * @module
  */
 
-import { dirname } from "node:path";
 import { ExecboxError } from "../errors.ts";
 import type { Host, HostProcess, ProcessStatus } from "../host/host.ts";
-import { runtimeArgs } from "./runtime_script.ts";
-import { runtimeDirPrefix, sweepRuntimeDirs } from "./temp_dirs.ts";
+import type { RuntimeFiles } from "./runtime_files.ts";
 import {
   type BrokerFrame,
   createFrameDecoder,
@@ -48,6 +46,8 @@ export interface RuntimeProcessOptions {
   memoryMb: number;
   /** How long the subprocess may take to report ready. */
   startTimeoutMs: number;
+  /** The runtime program, its import map and the shared `DENO_DIR`. */
+  files: RuntimeFiles;
 }
 
 const _STDERR_TAIL_BYTES = 4096;
@@ -119,9 +119,7 @@ export class RuntimeProcess {
   readonly memoryMb: number;
   /** Settles when the process has exited. */
   readonly exited: Promise<ProcessStatus>;
-  readonly #host: Host;
   readonly #proc: HostProcess;
-  readonly #dir: string;
   readonly #decoder: FrameDecoder;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #listener: RuntimeListener | undefined;
@@ -130,15 +128,8 @@ export class RuntimeProcess {
   #broken = false;
   #disposed: Promise<void> | undefined;
 
-  private constructor(
-    host: Host,
-    proc: HostProcess,
-    dir: string,
-    memoryMb: number,
-  ) {
-    this.#host = host;
+  private constructor(proc: HostProcess, memoryMb: number) {
     this.#proc = proc;
-    this.#dir = dir;
     this.pid = proc.pid;
     this.memoryMb = memoryMb;
     this.exited = proc.status;
@@ -159,26 +150,16 @@ export class RuntimeProcess {
    * become ready in time; `deno_version` when its Deno is too old.
    */
   static async start(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
-    const { host } = options;
-    const dir = await host.makeTempDir(await runtimeDirPrefix());
-    // What a broker killed with SIGKILL left next to it (once a minute).
-    await sweepRuntimeDirs(dirname(dir));
+    const { host, files } = options;
     let proc: HostProcess;
     try {
       proc = host.spawn({
         command: options.denoPath,
-        args: runtimeArgs(options.memoryMb),
-        cwd: dir,
-        // Nothing from the host's environment: each run gets its own DENO_DIR
-        // so `caches` and friends cannot carry data from one run to the next.
-        env: {
-          DENO_DIR: `${dir}/deno`,
-          DENO_NO_UPDATE_CHECK: "1",
-          NO_COLOR: "1",
-        },
+        args: files.args(options.memoryMb),
+        cwd: files.dir,
+        env: files.env(),
       });
     } catch (error) {
-      await host.removeDir(dir);
       throw new ExecboxError(
         "runtime_start",
         `Cannot start the runtime with Deno at "${options.denoPath}": ${
@@ -187,7 +168,7 @@ export class RuntimeProcess {
         { cause: error },
       );
     }
-    const runtime = new RuntimeProcess(host, proc, dir, options.memoryMb);
+    const runtime = new RuntimeProcess(proc, options.memoryMb);
     try {
       const ready = await runtime.#waitReady(options.startTimeoutMs);
       if (ready.v !== PROTOCOL_VERSION) {
@@ -282,13 +263,12 @@ export class RuntimeProcess {
     }
   }
 
-  /** Kills the process, waits for it to exit and removes its directory. Idempotent. */
+  /** Kills the process and waits for it to exit. Idempotent. */
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
       this.#proc.kill();
       await this.#proc.status;
       await this.#writer.close().catch(() => {});
-      await this.#host.removeDir(this.#dir);
     })();
     return this.#disposed;
   }

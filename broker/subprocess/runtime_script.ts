@@ -1,8 +1,8 @@
 /**
- * Builds the command line that starts a runtime subprocess: the runtime's
- * source as a `data:` main module (so it starts even when the broker itself
- * was loaded from `https:`), and the flags that leave it no permissions and no
- * way to load code from outside.
+ * The runtime program as one piece of JavaScript, built from the `runtime/`
+ * modules (so it starts even when the broker itself was loaded from
+ * `https:`), and the import map that leaves it no way to load Node.js
+ * built-ins. `runtime_files.ts` writes both where the subprocesses read them.
  *
  * @module
  */
@@ -137,42 +137,4 @@ export function runtimeSource(): string {
     `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +
     `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
     `createInboxWriter: ${createInboxWriter} });`;
-}
-
-function _dataUrl(mediaType: string, text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return `data:${mediaType};base64,${btoa(binary)}`;
-}
-
-let _cachedArgs: string[] | undefined;
-
-/**
- * The `deno` arguments that start a runtime with a given heap cap.
- *
- * Zero permissions (no `--allow-*` at all), no prompt, no remote, npm, config
- * or lock file, and the import map above.
- *
- * @param memoryMb The V8 old-space cap, in MiB.
- * @returns The arguments, without the executable.
- */
-export function runtimeArgs(memoryMb: number): string[] {
-  _cachedArgs ??= [
-    `--import-map=${_dataUrl("application/json", blockedImportMap())}`,
-    _dataUrl("text/javascript", runtimeSource()),
-  ];
-  return [
-    "run",
-    "--no-prompt",
-    "--no-remote",
-    "--no-npm",
-    "--no-config",
-    "--no-lock",
-    "--quiet",
-    `--v8-flags=--max-old-space-size=${memoryMb}`,
-    ..._cachedArgs,
-  ];
 }

@@ -6,15 +6,21 @@
 
 import assert from "node:assert/strict";
 import { denoHost } from "../../broker/host/deno.ts";
+import { RuntimeFiles } from "../../broker/subprocess/runtime_files.ts";
 import { RuntimeProcess } from "../../broker/subprocess/runtime_process.ts";
 
 /** Runs prepared code in a fresh runtime; resolves with its last frame. */
 async function runPrepared(js: string): Promise<[string, string]> {
+  const files = await RuntimeFiles.create(denoHost);
   const runtime = await RuntimeProcess.start({
     host: denoHost,
     denoPath: Deno.execPath(),
     memoryMb: 128,
     startTimeoutMs: 10_000,
+    files,
+  }).catch(async (error) => {
+    await files.remove();
+    throw error;
   });
   try {
     const ended = Promise.withResolvers<[string, string]>();
@@ -33,6 +39,7 @@ async function runPrepared(js: string): Promise<[string, string]> {
     return await ended.promise;
   } finally {
     await runtime.dispose();
+    await files.remove();
   }
 }
 

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { createBroker } from "../../mod.ts";
-import { assertResult } from "./_fixtures.ts";
+import { assertResult, recordingHost } from "./_fixtures.ts";
 
 Deno.test("Broker.execute() keeps nothing from one run for the next", async (t) => {
-  await using broker = await createBroker({ pool: { size: 1 } });
+  const recorded = recordingHost();
+  await using broker = await createBroker({
+    host: recorded.host,
+    pool: { size: 1 },
+  });
 
   await t.step(
     "Broker.execute() does not carry globals, caches or localStorage into the next run",
@@ -74,6 +78,38 @@ Deno.test("Broker.execute() keeps nothing from one run for the next", async (t) 
       );
       assertResult(second, "undefined");
       assert.deepEqual(second.logs, []);
+    },
+  );
+
+  await t.step(
+    "Broker.execute() does not carry imported modules into the next run",
+    async () => {
+      const module = "data:text/javascript," +
+        encodeURIComponent(
+          "globalThis.loads = (globalThis.loads ?? 0) + 1; export const loads = globalThis.loads;",
+        );
+      const code = `(await import(${JSON.stringify(module)})).loads`;
+      assertResult(await broker.execute(code), 1);
+      assertResult(await broker.execute(code), 1);
+    },
+  );
+
+  await t.step(
+    "Broker.execute() leaves nothing a guest wrote in the DENO_DIR the runtimes share",
+    async () => {
+      // Every runtime starts from one directory and one DENO_DIR.
+      const dirs = new Set(recorded.spawns.map((spawn) => spawn.cwd));
+      assert.equal(dirs.size, 1);
+      const denoDirs = new Set(recorded.spawns.map((s) => s.env.DENO_DIR));
+      assert.deepEqual([...denoDirs], [`${[...dirs][0]}/deno`]);
+      const entries = [];
+      for await (const entry of Deno.readDir([...denoDirs][0]!)) {
+        entries.push(entry.name);
+      }
+      // Where Deno keeps localStorage and caches, and downloaded modules.
+      for (const name of ["location_data", "remote", "deps"]) {
+        assert.ok(!entries.includes(name), `${name} in ${entries.join(", ")}`);
+      }
     },
   );
 });
