@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before] [--reps N]
  *
  * `--quick` is a smoke run: one repetition of small sizes, report on stdout,
  * nothing written to docs/.
@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import type { Spec } from "./_child.ts";
 import { fmt, fmtSpread, mib, type Spread, spread } from "./_stats.ts";
+import { beforeAndAfter } from "./before.ts";
 import type { DataSample } from "./data.ts";
 import { DATA_MEMORY_MB } from "./data.ts";
 import type { LatencySample } from "./latency.ts";
@@ -37,6 +38,7 @@ const _SECTIONS = [
   "memory",
   "lag",
   "tokens",
+  "before",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const _START =
@@ -48,15 +50,16 @@ function _status(text: string): void {
   Deno.stderr.writeSync(_encoder.encode(text));
 }
 
-/** Runs one measurement in a fresh `deno run` process. */
-async function _child<T>(spec: Spec): Promise<T> {
+const _ROOT = new URL("../", import.meta.url).pathname;
+
+/**
+ * Runs one measurement in a fresh `deno run` process, from this checkout or
+ * another one at `root`.
+ */
+async function _child<T>(spec: Spec, root: string = _ROOT): Promise<T> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./_child.ts", import.meta.url).pathname,
-      JSON.stringify(spec),
-    ],
+    args: ["run", "-A", `${root}/bench/_child.ts`, JSON.stringify(spec)],
+    cwd: root,
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -639,6 +642,9 @@ async function main(): Promise<void> {
   }
   if (only.includes("memory")) parts.push(await _memory(sizes));
   if (only.includes("lag")) parts.push(await _lag(sizes));
+  if (only.includes("before")) {
+    parts.push(await beforeAndAfter(_child, sizes, _status));
+  }
   if (only.includes("tokens")) {
     _status("tokens\n");
     figures.tokens = await runTokenReport({
