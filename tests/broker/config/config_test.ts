@@ -48,6 +48,7 @@ const EMPTY: ExecboxConfig = {
   http: {},
   sessions: {},
   audit: {},
+  inference: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
