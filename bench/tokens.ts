@@ -446,8 +446,9 @@ function _learnedSection(learned: LearnedTypeFigures): string {
 
 Most MCP tools publish no \`outputSchema\`, so their declarations say
 \`Promise<unknown>\`. execbox learns the JSON shape of their results (types and
-key names, never values) and declares it, with the line \`Return type inferred
-from results.\` Measured on the same broker: before any run, then after the
+key names, never values) and declares it, with a JSDoc line saying the return
+type was inferred from results (7 tokens). Measured on the same broker: before
+any run, then after the
 workflows above and one call of each \`server-everything\` tool without a
 schema that answers at once (the run in [bench/learned_types.ts](../bench/learned_types.ts)).
 Tokens are of the \`search_tools\` declaration of each tool (detail \`full\`).

@@ -22,6 +22,11 @@ import {
   shapeToType,
 } from "./shape.ts";
 
+// Results in a row that left a tool's shape unchanged before it counts as
+// settled, and how rarely a settled tool's results are examined.
+const _SETTLED = 16;
+const _SAMPLE_EVERY = 16;
+
 /** Options of {@linkcode LearnedTypes}. */
 export interface LearnedTypesOptions {
   /**
@@ -47,7 +52,10 @@ export class LearnedTypes {
   readonly #store: ShapeStore;
   readonly #onError: (error: Error) => void;
   readonly #caps: Partial<ShapeCaps>;
-  readonly #shapes = new Map<string, { shape: Shape; type: string }>();
+  readonly #shapes = new Map<
+    string,
+    { shape: Shape; type: string; unchanged: number }
+  >();
   readonly #loads = new Map<string, Promise<void>>();
   // Each key's last write, so writes to one key land in order.
   readonly #writes = new Map<string, Promise<void>>();
@@ -172,6 +180,13 @@ export class LearnedTypes {
 
   // Never throws: a result the broker cannot describe is not the call's failure.
   #record(key: string, value: unknown): void {
+    // A type that has settled is checked on one result in _SAMPLE_EVERY, so a
+    // busy tool pays for the walk rarely once learned.
+    const learned = this.#shapes.get(key);
+    if (
+      learned !== undefined && learned.unchanged >= _SETTLED &&
+      learned.unchanged++ % _SAMPLE_EVERY !== 0
+    ) return;
     let shape: Shape;
     try {
       shape = shapeOf(value, this.#caps);
@@ -194,9 +209,13 @@ export class LearnedTypes {
       if (
         before !== undefined &&
         JSON.stringify(merged) === JSON.stringify(before.shape)
-      ) return; // the usual case once a tool is learned: nothing to write
+      ) {
+        // The usual case once a tool is learned: nothing to write.
+        if (before.unchanged < _SETTLED) before.unchanged++;
+        return;
+      }
       const type = shapeToType(merged).text;
-      this.#shapes.set(key, { shape: merged, type });
+      this.#shapes.set(key, { shape: merged, type, unchanged: 0 });
       if (before?.type !== type) this.#version++;
       if (save) this.#save(key, merged);
     } catch (error) {

@@ -152,8 +152,7 @@ const _UNKNOWN: Shape = Object.freeze({ unknown: true }) as Shape;
  */
 export function shapeOf(value: unknown, caps: Partial<ShapeCaps> = {}): Shape {
   const all = { ...DEFAULT_SHAPE_CAPS, ...caps };
-  const budget = { left: all.maxValues };
-  return _limitNodes(_shapeOf(value, 0, all, budget), all);
+  return _limitNodes(_shapeOf(value, all), all);
 }
 
 /**
@@ -242,47 +241,88 @@ const _FLAGS = [
   "string",
 ] as const;
 
-function _shapeOf(
-  value: unknown,
-  depth: number,
-  caps: ShapeCaps,
-  budget: { left: number },
-): Shape {
-  if (budget.left <= 0) return _UNKNOWN;
-  budget.left--;
+// A shape being built in place while a value is walked: one allocation per
+// distinct position, not per value, so a long array costs little.
+interface _Builder {
+  flags: Set<(typeof _FLAGS)[number]>;
+  array?: _Builder;
+  record?: _Builder;
+  // Objects with name keys seen here, and how many held each key.
+  objects: number;
+  keys?: Map<string, { count: number; builder: _Builder }>;
+}
+
+interface _Walk {
+  caps: ShapeCaps;
+  left: number;
+  // Key verdicts, so repeated keys (rows of a table) are tested once.
+  names: Map<string, boolean>;
+}
+
+function _shapeOf(value: unknown, caps: ShapeCaps): Shape {
+  const walk: _Walk = { caps, left: caps.maxValues, names: new Map() };
+  const builder = _builder();
+  _add(builder, value, 0, walk);
+  return _finish(builder, caps);
+}
+
+function _builder(): _Builder {
+  return { flags: new Set(), objects: 0 };
+}
+
+function _add(b: _Builder, value: unknown, depth: number, walk: _Walk): void {
+  if (walk.left <= 0) {
+    b.flags.add("unknown");
+    return;
+  }
+  walk.left--;
   switch (typeof value) {
     case "string":
-      return { string: true };
+      b.flags.add("string");
+      return;
     case "number":
       // JSON has no NaN or Infinity: they arrive as null.
-      return Number.isFinite(value) ? { number: true } : { null: true };
+      b.flags.add(Number.isFinite(value) ? "number" : "null");
+      return;
     case "boolean":
-      return { boolean: true };
+      b.flags.add("boolean");
+      return;
     case "undefined":
-      return { undefined: true };
+      b.flags.add("undefined");
+      return;
     case "object":
       break;
     default:
-      return _UNKNOWN;
+      b.flags.add("unknown");
+      return;
   }
-  if (value === null) return { null: true };
-  if (depth >= caps.maxDepth) return _UNKNOWN;
+  if (value === null) {
+    b.flags.add("null");
+    return;
+  }
+  const caps = walk.caps;
+  if (depth >= caps.maxDepth) {
+    b.flags.add("unknown");
+    return;
+  }
   if (Array.isArray(value)) {
-    let items: Shape = {};
+    const items = b.array ??= _builder();
     const count = Math.min(value.length, caps.maxElements);
     for (let i = 0; i < count; i++) {
       // Past the budget, the elements already seen stand for the rest.
-      if (i > 0 && budget.left <= 0) break;
+      if (i > 0 && walk.left <= 0) break;
       const item: unknown = value[i];
-      const shape = item === undefined || typeof item === "function"
-        ? { null: true } as Shape // as JSON.stringify writes them
-        : _shapeOf(item, depth + 1, caps, budget);
-      items = _merge(items, shape, caps);
+      if (item === undefined || typeof item === "function") {
+        items.flags.add("null"); // as JSON.stringify writes them
+      } else _add(items, item, depth + 1, walk);
     }
-    return { array: items };
+    return;
   }
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return _UNKNOWN;
+  if (prototype !== Object.prototype && prototype !== null) {
+    b.flags.add("unknown");
+    return;
+  }
   const keys: string[] = [];
   let data = false;
   for (const key in value) {
@@ -291,30 +331,66 @@ function _shapeOf(
       data = true;
       break;
     }
-    if (!caps.isName(key)) data = true;
+    let name = walk.names.get(key);
+    if (name === undefined) {
+      name = caps.isName(key);
+      walk.names.set(key, name);
+    }
+    if (!name) data = true;
     keys.push(key);
   }
   const record = value as Record<string, unknown>;
   if (data) {
-    let values: Shape = {};
+    const values = b.record ??= _builder();
     for (const key of keys.slice(0, caps.maxElements)) {
-      if (budget.left <= 0) break;
+      if (walk.left <= 0) break;
       const item = record[key];
       if (item === undefined || typeof item === "function") continue;
-      values = _merge(values, _shapeOf(item, depth + 1, caps, budget), caps);
+      _add(values, item, depth + 1, walk);
     }
-    return { record: values };
+    return;
   }
-  const properties: ShapeProperty[] = [];
+  b.objects++;
+  const entries = b.keys ??= new Map();
   for (const key of keys) {
     const item = record[key];
     if (
       item === undefined || typeof item === "function" ||
       typeof item === "symbol"
     ) continue; // JSON leaves the key out
-    properties.push({ key, shape: _shapeOf(item, depth + 1, caps, budget) });
+    let entry = entries.get(key);
+    if (entry === undefined) {
+      entry = { count: 0, builder: _builder() };
+      entries.set(key, entry);
+    }
+    entry.count++;
+    _add(entry.builder, item, depth + 1, walk);
   }
-  return { object: properties };
+}
+
+function _finish(b: _Builder, caps: ShapeCaps): Shape {
+  if (b.flags.has("unknown")) return _UNKNOWN;
+  const out: Shape = {};
+  for (const flag of _FLAGS) if (b.flags.has(flag)) out[flag] = true;
+  if (b.array) {
+    out.array = _finish(b.array, caps);
+  }
+  let object: ShapeProperty[] | undefined;
+  if (b.objects > 0) {
+    object = [];
+    for (const [key, { count, builder }] of b.keys ?? []) {
+      const shape = _finish(builder, caps);
+      object.push(
+        count < b.objects ? { key, shape, optional: true } : { key, shape },
+      );
+    }
+  }
+  if (b.record || (object && object.length > caps.maxKeys)) {
+    let values: Shape = b.record ? _finish(b.record, caps) : {};
+    for (const { shape } of object ?? []) values = _merge(values, shape, caps);
+    out.record = values;
+  } else if (object) out.object = object;
+  return out;
 }
 
 function _merge(a: Shape, b: Shape, caps: ShapeCaps): Shape {

@@ -250,3 +250,26 @@ Deno.test("A call made before the stored shape is loaded merges with it", async 
   });
   assert.match(after.types(), expected);
 });
+
+Deno.test("A settled type is checked on one result in 16", async () => {
+  await using broker = await createBroker({
+    providers: echoProviders(),
+    pool: { size: 1 },
+  });
+  const calls = (n: number, value: string) =>
+    broker.execute(
+      `for (let i = 0; i < ${n}; i++) await api.echo({ value: ${value} })`,
+    );
+  // 1 call learns, 16 more settle it, the 18th is the first sample.
+  assert.equal((await calls(18, "{ a: 1 }")).ok, true);
+  assert.equal((await calls(15, "{ a: 1, b: 2 }")).ok, true);
+  assert.match(broker.types(), /Promise<\{ a: number \}>/);
+  // The next sample sees the new key, and every result counts again.
+  assert.equal((await calls(1, "{ a: 1, b: 2 }")).ok, true);
+  assert.match(broker.types(), /Promise<\{ a: number; b\?: number \}>/);
+  assert.equal((await calls(1, "{ a: 1, c: 3 }")).ok, true);
+  assert.match(
+    broker.types(),
+    /Promise<\{ a: number; b\?: number; c\?: number \}>/,
+  );
+});

@@ -231,3 +231,8 @@ Deno.test("parseShape() refuses anything that is not a shape", () => {
   for (let i = 0; i < 20; i++) deep = { array: deep };
   assert.equal(parseShape(deep), undefined);
 });
+
+Deno.test("shapeOf() keeps an array of unknown elements an array", () => {
+  assert.equal(typeOf([new Date(0)]), "unknown[]");
+  assert.equal(typeOf({ a: [() => 1, 1] }), "{ a: (number | null)[] }");
+});
