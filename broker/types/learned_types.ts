@@ -117,7 +117,8 @@ export class LearnedTypes {
    * those without an output schema that have returned something.
    *
    * @param tools The catalog's tools.
-   * @returns The same array when nothing was learned, else copies.
+   * @returns The tools, those with a learned type as copies; the same array
+   * until the catalog or a learned type changes.
    */
   annotate(tools: readonly ToolInfo[]): readonly ToolInfo[] {
     const cached = this.#annotated;
