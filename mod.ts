@@ -56,6 +56,7 @@ export type {
   BrokerOptions,
   BrokerStatus,
   ExecuteOptions,
+  InferenceOptions,
   Providers,
   SessionOptions,
   UpstreamStatus,
@@ -66,6 +67,7 @@ export {
   type ConfigBrokerOptions,
   type ExecboxConfig,
   type HttpConfig,
+  type InferenceConfig,
   loadConfig,
   type LoadConfigOptions,
   type LoadedConfig,
@@ -121,6 +123,14 @@ export {
   type SessionLimits,
   type SessionStore,
 } from "./broker/state/session_store.ts";
+export {
+  MemoryShapeStore,
+  type ShapeStore,
+} from "./broker/state/shape_store.ts";
+export {
+  FileShapeStore,
+  type FileShapeStoreOptions,
+} from "./broker/state/shape_file_store.ts";
 export {
   defineTool,
   type ToolContext,

@@ -36,6 +36,12 @@ import {
   type ToolDefinitionText,
 } from "../cli/_tokens.ts";
 import type { DirectCall, Workflow } from "./workflows/_workflow.ts";
+import {
+  declarationSizes,
+  EVERYTHING_CALLS,
+  type LearnedTypeFigures,
+  learnedTypes,
+} from "./learned_types.ts";
 import { dependencyAudit } from "./workflows/dependency_audit.ts";
 import { logTriage } from "./workflows/log_triage.ts";
 import { salesByTier } from "./workflows/sales_by_tier.ts";
@@ -81,6 +87,8 @@ export interface TokenSummary {
   directTokens: number;
   footprint: Footprint;
   workflows: WorkflowTokens[];
+  /** Declaration sizes before and after return types are learned. */
+  learned?: LearnedTypeFigures;
 }
 
 /** One block of a transcript: what entered the model's context. */
@@ -415,6 +423,56 @@ program and of its result. Where the intermediate data is small (a single
 lookup, a short list) direct calling can cost less than code mode's fixed
 ${n(f.execbox.tokens)} tokens plus a search; the saving comes from data the
 model never needs to read.
+${summary.learned === undefined ? "" : _learnedSection(summary.learned)}`;
+}
+
+/** Section 8: declaration sizes before and after return types are learned. */
+function _learnedSection(learned: LearnedTypeFigures): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const { before, after } = learned;
+  const toolRows = Object.keys(before.tools).map((path) => {
+    const type = learned.types[path];
+    return `| \`${path}\` | ${n(before.tools[path]!)} | ${
+      n(after.tools[path]!)
+    } | ${
+      type === undefined ? "(not called)" : `\`${type.replaceAll("|", "\\|")}\``
+    } |`;
+  });
+  const searchRows = Object.keys(before.searches).map((id) =>
+    `| ${id} | ${n(before.searches[id]!)} | ${n(after.searches[id]!)} |`
+  );
+  return `
+## 8. Learned return types
+
+Most MCP tools publish no \`outputSchema\`, so their declarations say
+\`Promise<unknown>\`. execbox learns the JSON shape of their results (types and
+key names, never values) and declares it, with a JSDoc line saying the return
+type was inferred from results (7 tokens). Measured on the same broker: before
+any run, then after the
+workflows above and one call of each \`server-everything\` tool without a
+schema that answers at once (the run in [bench/learned_types.ts](../bench/learned_types.ts)).
+Tokens are of the \`search_tools\` declaration of each tool (detail \`full\`).
+
+| tool (no output schema) | tokens before | tokens after | learned return type |
+| --- | ---: | ---: | --- |
+${toolRows.join("\n")}
+
+| declarations | tokens before | tokens after |
+| --- | ---: | ---: |
+| all of \`types()\` (${before.learned} then ${after.learned} learned types) | ${
+    n(before.types)
+  } | ${n(after.types)} |
+
+The three workflows call only \`server-filesystem\` and \`server-memory\`
+tools, which now publish output schemas, so their \`search_tools\` results do
+not change:
+
+| workflow | search_tools declarations before | after |
+| --- | ---: | ---: |
+${searchRows.join("\n")}
+
+\`get_env\` shows the environment variable names the server sees, so its type
+differs from machine to machine; its values never enter the type or the store.
 `;
 }
 
@@ -441,7 +499,9 @@ export async function runTokenReport(
     pool: { size: 1 },
   });
   const clients = await _directClients(servers);
+  const searches = Object.fromEntries(WORKFLOWS.map((w) => [w.id, w.searches]));
   try {
+    const sizesBefore = declarationSizes(broker, searches);
     const footprint = await measureFootprint(broker);
     const definitions: ToolDefinitionText[] = [];
     for (const client of clients.values()) {
@@ -481,12 +541,21 @@ export async function runTokenReport(
         ),
       );
     }
+    const taught = await broker.execute(EVERYTHING_CALLS);
+    if (!taught.ok) {
+      throw new Error(`Learning run failed: ${taught.error.message}`);
+    }
     const summary: TokenSummary = {
       tokenizer: tokenizerLabel(),
       execboxTokens: footprint.execbox.tokens,
       directTokens: footprint.direct.tokens,
       footprint,
       workflows,
+      learned: {
+        before: sizesBefore,
+        after: declarationSizes(broker, searches),
+        types: learnedTypes(broker),
+      },
     };
     files.set("tokens.md", _report(summary));
     if (options.write) {

@@ -29,6 +29,7 @@ import {
   type SessionStore,
 } from "./state/session_store.ts";
 import { ToolSources } from "./tool_sources.ts";
+import { LearnedTypes } from "./types/learned_types.ts";
 import { denoHost } from "./host/deno.ts";
 import {
   DEFAULT_LIMITS,
@@ -58,6 +59,7 @@ export class Broker {
   readonly #limits: Limits;
   readonly #pool: RuntimePool;
   readonly #sources: ToolSources;
+  readonly #learned: LearnedTypes | undefined;
   readonly #onToolCall: ToolCallHook | undefined;
   readonly #onRun: AuditHook | undefined;
   readonly #auditOptions: AuditOptions;
@@ -108,7 +110,13 @@ export class Broker {
     });
     const host = options.host ?? denoHost;
     this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
-    this.#sources = new ToolSources(options, host);
+    const inference = options.inference ?? {};
+    this.#learned = inference.enabled === false ? undefined : new LearnedTypes({
+      ...(inference.store ? { store: inference.store } : {}),
+      ...(inference.onError ? { onError: inference.onError } : {}),
+      secrets: options.secrets ?? [],
+    });
+    this.#sources = new ToolSources(options, host, this.#learned);
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
     this.#auditOptions = options.audit ?? {};
@@ -168,7 +176,7 @@ export class Broker {
   async ready(): Promise<void> {
     await Promise.all([
       this.#pool.warm(),
-      this.#sources.connect(),
+      this.#sources.connect().then(() => this.#learned?.ready()),
       this.#poolSize > 0 ? this.#watchdog.ready() : undefined,
     ]);
     // After the subprocesses, so loading the compiler does not slow their
@@ -404,13 +412,15 @@ export class Broker {
   }
 
   /**
-   * TypeScript declarations of the whole guest namespace, for the model.
+   * TypeScript declarations of the whole guest namespace, for the model. A
+   * tool without an output schema shows the return type learned from its
+   * results so far (`inference`), else `Promise<unknown>`.
    *
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
   types(): string {
     const catalog = this.#sources.catalog;
-    const text = namespaceDeclarations(catalog.tools, catalog.declarations);
+    const text = namespaceDeclarations(this.tools(), catalog.declarations);
     return catalog.declarations.size > 0
       ? text + MCP_RESOURCE_INTERFACES
       : text;
@@ -425,16 +435,18 @@ export class Broker {
    * @throws {RangeError} When `limit` is not a positive whole number.
    */
   searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
-    return searchTools(this.#sources.catalog.tools, query, options);
+    return searchTools(this.tools(), query, options);
   }
 
   /**
-   * Every tool of the guest namespace.
+   * Every tool of the guest namespace, with the return type learned so far
+   * (`inferredOutputType`) for those without an output schema.
    *
    * @returns The tools, in declaration order.
    */
   tools(): readonly ToolInfo[] {
-    return this.#sources.catalog.tools;
+    const tools = this.#sources.catalog.tools;
+    return this.#learned?.annotate(tools) ?? tools;
   }
 
   /**
@@ -449,7 +461,10 @@ export class Broker {
         this.#pool.close(),
         this.#sources.close(),
       ]);
-      await this.#sessions.store.close?.();
+      await Promise.all([
+        this.#sessions.store.close?.(),
+        this.#learned?.close(),
+      ]);
     } finally {
       // A live thread would keep the process running.
       this.#watchdog.close();

@@ -12,6 +12,7 @@ import type { McpServerConfig } from "./upstream/config.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
+import type { ShapeStore } from "./state/shape_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
 
 /** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
@@ -48,6 +49,30 @@ export interface SessionOptions {
   maxPerCaller?: number;
 }
 
+/** How return types are learned from results (`BrokerOptions.inference`). */
+export interface InferenceOptions {
+  /**
+   * Learn the return type of tools without an output schema from the JSON
+   * shape of their results (types and key names, never values), and show it
+   * in `types()`, `searchTools()` and `tools()`. Per MCP server, turn it off
+   * with `inferOutput: false`.
+   * @default {true}
+   */
+  enabled?: boolean;
+  /**
+   * Where learned shapes are kept; use {@linkcode FileShapeStore} to keep
+   * them across restarts.
+   * @default {a MemoryShapeStore}
+   */
+  store?: ShapeStore;
+  /**
+   * Called when the store fails to load or save a shape. The tool call that
+   * was being recorded is never affected.
+   * @default {the error is ignored}
+   */
+  onError?: (error: Error) => void;
+}
+
 /** What an audit record holds beyond hashes. */
 export interface AuditOptions {
   /**
@@ -73,6 +98,11 @@ export interface BrokerOptions {
   onRun?: AuditHook;
   /** What audit records hold. */
   audit?: AuditOptions;
+  /**
+   * Return types learned from results, for tools without an output schema.
+   * @default {{ enabled: true }}
+   */
+  inference?: InferenceOptions;
   /**
    * Host tools by namespace; each namespace becomes one guest global.
    * @default {{}}

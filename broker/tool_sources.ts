@@ -16,6 +16,7 @@ import type { Host } from "./host/host.ts";
 import { toolIdentifiers } from "./tools/identifiers.ts";
 import { McpUpstream } from "./upstream/upstream.ts";
 import { headerSecrets } from "./redact.ts";
+import type { LearnedTypes } from "./types/learned_types.ts";
 
 /** The broker's providers and their current catalog. */
 export class ToolSources {
@@ -24,18 +25,24 @@ export class ToolSources {
     namespace: string;
     upstream: McpUpstream;
     optional: boolean;
+    infer: boolean;
   }[] = [];
+  readonly #learned: LearnedTypes | undefined;
   #catalog: Catalog;
 
   /**
    * @param options The broker's `providers`, `mcpServers` and `secrets`.
    * @param host The operating-system seam, for stdio servers.
+   * @param learned Where tools without an output schema record the shapes
+   * of their results; without it, nothing is recorded.
    * @throws {TypeError} On a bad provider name or tool definition.
    */
   constructor(
     options: Pick<BrokerOptions, "providers" | "mcpServers" | "secrets">,
     host: Host,
+    learned?: LearnedTypes,
   ) {
+    this.#learned = learned;
     // Host tools hide the secrets and every MCP server's header values.
     const secrets = [
       ...(options.secrets ?? []),
@@ -46,7 +53,12 @@ export class ToolSources {
     ];
     this.#hosted = Object.entries(options.providers ?? {}).map((
       [namespace, tools],
-    ) => ({ namespace, tools: hostProviderTools(tools, { secrets }) }));
+    ) => ({
+      namespace,
+      tools: hostProviderTools(tools, { secrets }).map((tool) =>
+        learned?.wrap(namespace, tool) ?? tool
+      ),
+    }));
     for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
       if (config.disabled) continue;
       const secrets = [
@@ -57,6 +69,7 @@ export class ToolSources {
       this.#upstreams.push({
         namespace: toolIdentifiers([key])[0]!,
         optional: config.optional ?? false,
+        infer: config.inferOutput !== false,
         upstream: new McpUpstream({
           key,
           config,
@@ -116,9 +129,11 @@ export class ToolSources {
   #build(): Catalog {
     return new Catalog([
       ...this.#hosted,
-      ...this.#upstreams.map(({ namespace, upstream }) => ({
+      ...this.#upstreams.map(({ namespace, upstream, infer }) => ({
         namespace,
-        tools: upstream.tools,
+        tools: infer && this.#learned
+          ? upstream.tools.map((tool) => this.#learned!.wrap(namespace, tool))
+          : upstream.tools,
         methods: upstream.methods,
         declarations: upstream.declarations,
       })),

@@ -94,13 +94,16 @@ export async function configuredOptions(
 ): Promise<{ loaded: LoadedConfig | undefined; options: BrokerOptions }> {
   const loaded = await loadConfig(path === undefined ? {} : { path });
   if (loaded === undefined) return { loaded, options: {} };
-  return {
-    loaded,
-    options: {
-      ...brokerOptionsFromConfig(loaded.config),
-      secrets: loaded.secrets,
-    },
+  const options: BrokerOptions = {
+    ...brokerOptionsFromConfig(loaded.config),
+    secrets: loaded.secrets,
   };
+  if (options.inference !== undefined) {
+    // A shape file that cannot be written costs a learned type, not the run.
+    options.inference.onError = (error) =>
+      err(`execbox: inference: ${error.message}\n`);
+  }
+  return { loaded, options };
 }
 
 /**

@@ -36,7 +36,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "host": ["vocabulary"],
   "code": ["host", "vocabulary"],
   "tools": ["vocabulary", "runtime"],
-  "types": ["tools", "vocabulary"],
+  "types": ["tools", "state", "vocabulary"],
   "audit": ["vocabulary"],
   "subprocess": ["host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],

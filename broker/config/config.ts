@@ -14,10 +14,15 @@ import { configError, type ConfigProblem, syntaxProblem } from "./problem.ts";
 import { checkConfigSchema, serverType } from "./schema.ts";
 import { ExecboxError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
-import type { AuditOptions, SessionOptions } from "../options.ts";
+import type {
+  AuditOptions,
+  InferenceOptions,
+  SessionOptions,
+} from "../options.ts";
 import type { McpServerConfig } from "../upstream/config.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
+import { FileShapeStore } from "../state/shape_file_store.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -81,6 +86,14 @@ export interface AuditConfig {
   includeArgs?: boolean;
 }
 
+/** The `inference` section: return types learned from results. */
+export interface InferenceConfig {
+  /** Learn return types (`BrokerOptions.inference.enabled`). */
+  enabled?: boolean;
+  /** A JSON file that keeps learned shapes across restarts (else in memory). */
+  file?: string;
+}
+
 /** A parsed `execbox.jsonc`; absent sections are `{}`. */
 export interface ExecboxConfig {
   /** Upstream MCP servers by name, without the disabled ones. */
@@ -95,6 +108,8 @@ export interface ExecboxConfig {
   sessions: SessionsConfig;
   /** The audit trail. */
   audit: AuditConfig;
+  /** Return types learned from results. */
+  inference: InferenceConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -154,6 +169,8 @@ export interface ConfigBrokerOptions {
   sessions?: SessionOptions;
   /** What audit records hold (the sink is the caller's: see `audit.file`). */
   audit?: AuditOptions;
+  /** Return types learned from results. */
+  inference?: InferenceOptions;
 }
 
 /**
@@ -257,6 +274,11 @@ function _parse(
     audit: data.audit?.file === "stderr"
       ? (data.audit ?? {}) as AuditConfig
       : _resolved((data.audit ?? {}) as AuditConfig, "file", baseDir),
+    inference: _resolved(
+      (data.inference ?? {}) as InferenceConfig,
+      "file",
+      baseDir,
+    ),
   };
   return { config, secrets: [...secrets] };
 }
@@ -383,6 +405,16 @@ export function brokerOptionsFromConfig(
     options.audit = {
       ...(includeCode === undefined ? {} : { includeCode }),
       ...(includeArgs === undefined ? {} : { includeArgs }),
+    };
+  }
+  const { enabled, file } = config.inference;
+  if (enabled !== undefined || file !== undefined) {
+    options.inference = {
+      ...(enabled === undefined ? {} : { enabled }),
+      // No file when off: nothing would be read or written.
+      ...(file === undefined || enabled === false
+        ? {}
+        : { store: new FileShapeStore({ file }) }),
     };
   }
   return options;

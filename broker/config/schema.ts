@@ -53,6 +53,7 @@ const _server = z.strictObject({
   denyTools: _strings.optional(),
   rawResults: _bool.optional(),
   validateArguments: _bool.optional(),
+  inferOutput: _bool.optional(),
 }, { error: "must be an object" }).superRefine((server, ctx) => {
   if (server.disabled === true) return;
   const type = serverType(server);
@@ -166,6 +167,10 @@ const _schema = z.strictObject({
     file: _text.optional(),
     includeCode: _bool.optional(),
     includeArgs: _bool.optional(),
+  }, { error: "must be an object" }).optional(),
+  inference: z.strictObject({
+    enabled: _bool.optional(),
+    file: _text.optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

@@ -25,4 +25,9 @@ export interface ToolInfo {
   inputSchema: JsonSchema;
   /** JSON Schema of the tool's result, when the provider declares one. */
   outputSchema?: JsonSchema;
+  /**
+   * TypeScript type of the tool's result learned from the results it has
+   * returned, for a tool without `outputSchema` (see `BrokerOptions.inference`).
+   */
+  inferredOutputType?: string;
 }

@@ -15,7 +15,8 @@ export { schemaToType };
 /**
  * Declares one tool as a function: its description as JSDoc, its input schema
  * as the one parameter (optional when the input requires no property), and its
- * output schema, or `unknown`, as the promised result.
+ * output schema, the type learned from its results (`inferredOutputType`,
+ * noted in the JSDoc), or `unknown`, as the promised result.
  *
  * The description keeps its line breaks, but not its blank lines, indentation
  * or runs of spaces: `/** First line\n * second line *\/`. `*\/` is escaped.
@@ -54,11 +55,18 @@ export function toolDeclaration(tool: ToolInfo): string {
   }
   const input = schemaToType(tool.inputSchema);
   const optional = acceptsNoInput(tool.inputSchema) ? "?" : "";
+  const inferred = tool.outputSchema === undefined &&
+    tool.inferredOutputType !== undefined;
   const output = tool.outputSchema
     ? schemaToType(tool.outputSchema)
-    : "unknown";
+    : tool.inferredOutputType ?? "unknown";
+  // No count of results: the text changes only when the type does, so a
+  // model's prompt cache stays warm.
+  const description = inferred
+    ? `${tool.description ?? ""}\n${_INFERRED_NOTE}`
+    : tool.description;
   return `${
-    _jsDoc(tool.description)
+    _jsDoc(description)
   }function ${tool.name}(input${optional}: ${input}): Promise<${output}>;`;
 }
 
@@ -121,6 +129,8 @@ export function namespaceDeclarations(
   }
   return text;
 }
+
+const _INFERRED_NOTE = "Return type inferred from results.";
 
 /** A JSDoc block for a description, or nothing when there is none. */
 function _jsDoc(description: string | undefined): string {

@@ -48,6 +48,13 @@ export interface McpServerCommon {
    * @default {true}
    */
   validateArguments?: boolean;
+  /**
+   * Learn the return type of this server's tools that publish no
+   * `outputSchema` from their results (`BrokerOptions.inference`); `false`
+   * keeps them `Promise<unknown>` and records nothing.
+   * @default {true}
+   */
+  inferOutput?: boolean;
 }
 
 /** A server started as a subprocess speaking MCP on stdio. */

@@ -48,6 +48,7 @@ const EMPTY: ExecboxConfig = {
   http: {},
   sessions: {},
   audit: {},
+  inference: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -159,6 +160,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     },
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
+    inference: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });

@@ -181,8 +181,9 @@ Deno.test("Broker offers real stdio MCP servers as guest namespaces", async (t) 
       assert.equal(match?.path, "everything.get_sum");
       assert.equal(
         match?.declaration,
-        "/** Returns the sum of two numbers */\n" +
-          "function get_sum(input: { /** First number */ a: number; /** Second number */ b: number }): Promise<unknown>;",
+        // Called by an earlier step: its text result taught the type.
+        "/** Returns the sum of two numbers\n * Return type inferred from results. */\n" +
+          "function get_sum(input: { /** First number */ a: number; /** Second number */ b: number }): Promise<string>;",
       );
     });
 
