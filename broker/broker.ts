@@ -50,6 +50,7 @@ import {
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
 import { Watchdog } from "./run/watchdog.ts";
+import { type PrivacyLease, PrivacyScopes } from "./privacy/privacy_scopes.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -73,6 +74,7 @@ export class Broker {
   readonly #poolSize: number;
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
+  readonly #privacy: PrivacyScopes | undefined;
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -117,6 +119,9 @@ export class Broker {
       secrets: options.secrets ?? [],
     });
     this.#sources = new ToolSources(options, host, this.#learned);
+    this.#privacy = (options.privacy?.tokenize?.length ?? 0) > 0
+      ? new PrivacyScopes(options.privacy!, options.secrets ?? [])
+      : undefined;
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
     this.#auditOptions = options.audit ?? {};
@@ -323,6 +328,7 @@ export class Broker {
         limit: admission.limit,
       });
     }
+    let privacy: PrivacyLease | undefined;
     try {
       // After admission, so preparation counts against maxConcurrency, and
       // in a thread, so it never holds the broker's main thread.
@@ -363,6 +369,23 @@ export class Broker {
         }
         state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
       }
+      if (this.#privacy !== undefined) {
+        try {
+          privacy = await this.#privacy.open(
+            options.session === undefined
+              ? undefined
+              : JSON.stringify([caller, options.session]),
+            { store: this.#sessions.store, ttlMs: this.#sessions.limits.ttlMs },
+          );
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Privacy tokens of the session cannot be loaded: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
       let acquired;
       try {
         acquired = await this.#pool.acquire(limits.memoryMb);
@@ -397,6 +420,7 @@ export class Broker {
           auditArgs: this.#auditOptions.includeArgs ?? false,
         }),
         ...(state === undefined ? {} : { state }),
+        ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
       });
       this.#pool.release(acquired.process);
       if (
@@ -407,6 +431,8 @@ export class Broker {
       }
       return result;
     } finally {
+      // Saved before the caller has the result, so its next run sees them.
+      await privacy?.close().catch(() => {});
       this.#admission.leave(options.caller);
     }
   }

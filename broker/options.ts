@@ -14,6 +14,7 @@ import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
 import type { ShapeStore } from "./state/shape_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
+import type { PrivacyOptions } from "./privacy/privacy_scopes.ts";
 
 /** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
 export type Providers = Record<
@@ -103,6 +104,12 @@ export interface BrokerOptions {
    * @default {{ enabled: true }}
    */
   inference?: InferenceOptions;
+  /**
+   * PII tokenization: personal values in what leaves a run become tokens
+   * (`[EMAIL_1]`), and tokens in tool arguments become values again.
+   * @default {{ tokenize: [] } (off)}
+   */
+  privacy?: PrivacyOptions;
   /**
    * Host tools by namespace; each namespace becomes one guest global.
    * @default {{}}

@@ -41,9 +41,19 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "subprocess": ["host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
   "upstream": ["tools", "host", "vocabulary", "runtime"],
-  "run": ["audit", "subprocess", "tools", "host", "vocabulary", "runtime"],
+  "privacy": ["state", "vocabulary"],
+  "run": [
+    "audit",
+    "subprocess",
+    "tools",
+    "privacy",
+    "host",
+    "vocabulary",
+    "runtime",
+  ],
   "engine": [
     "run",
+    "privacy",
     "upstream",
     "state",
     "subprocess",
@@ -62,6 +72,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [
     "engine",
+    "privacy",
     "config",
     "mcp",
     "run",

@@ -190,5 +190,9 @@ function _cut(text: string, maxBytes: number): string {
   let end = maxBytes;
   // Back up over continuation bytes (10xxxxxx) to a code point's first byte.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(bytes.subarray(0, end));
+  // Nor part of a privacy token (`[EMAIL_1` of `[EMAIL_12]`).
+  return new TextDecoder().decode(bytes.subarray(0, end)).replace(
+    /\[[A-Z][A-Z0-9_]{0,40}$/,
+    "",
+  );
 }

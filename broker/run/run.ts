@@ -24,6 +24,8 @@ import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
+import { dropPartialValue, type RunPrivacy } from "../privacy/run_privacy.ts";
+import { PrivacyLimitError } from "../privacy/token_map.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
 const _MIB = 1024 * 1024;
@@ -67,6 +69,15 @@ export interface RunOptions {
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
   auditArgs?: boolean;
+  /**
+   * PII tokenization (`BrokerOptions.privacy`): the result, logs and error
+   * messages are tokenized, tool arguments detokenized right before a call
+   * leaves, and audit entries keep the tokenized form. A feature that sends
+   * guest data out of the broker (a network request, an approval prompt)
+   * calls its `detokenizeValue` / `detokenizeText` right before it leaves,
+   * and its `tokenizeValue` / `tokenizeText` on what goes to the model.
+   */
+  privacy?: RunPrivacy;
 }
 
 /**
@@ -80,7 +91,8 @@ export interface RunOptions {
 export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const { process, limits, catalog, signal } = options;
   const decoder = new TextDecoder();
-  const logs = new RunLogs(limits.maxLogBytes);
+  const { privacy } = options;
+  const logs = new RunLogs(limits.maxLogBytes, privacy);
   const tools = new AbortController();
   const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
@@ -96,6 +108,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       // this thread was busy, before the frames it had sent were read.
       const decided = watch.verdict();
       if (decided !== undefined) outcome = verdictError(decided);
+      if (privacy !== undefined) outcome = _tokenizeOutcome(privacy, outcome);
       watch.stop();
       for (const [entry, started] of running) {
         entry.durationMs = performance.now() - started;
@@ -166,8 +179,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const onAbort = () => fail("cancelled", "Run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
 
+    // Adding a log entry tokenizes it, which fails when the scope is full.
+    const addLog = (level: LogLevel, message: string) => {
+      try {
+        logs.add(level, message);
+      } catch (error) {
+        if (!(error instanceof PrivacyLimitError)) throw error;
+        fail("limit_exceeded", error.message, error.limit);
+      }
+    };
     const toolLog = (level: LogLevel, message: string) => {
-      if (!settled) logs.add(level, String(message));
+      if (!settled) addLog(level, String(message));
     };
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
@@ -191,6 +213,18 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       let outcome: AuditCall["outcome"] = "ok";
       // Entered when the call starts, so the record lists calls in that order
       // and still has one that is running when the run ends.
+      // Audit entries carry tokens, and hash the tokenized form.
+      let audited = args;
+      if (options.audit !== undefined && privacy !== undefined) {
+        try {
+          audited = privacy.tokenizeValue(args);
+        } catch (error) {
+          if (refused === undefined) argBudget.give(argBytes);
+          if (!(error instanceof PrivacyLimitError)) throw error;
+          return fail("limit_exceeded", error.message, error.limit);
+        }
+        argsText = JSON.stringify(audited);
+      }
       const entry: AuditCall | undefined = options.audit === undefined
         ? undefined
         : {
@@ -201,7 +235,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           argsSha256: sha256Hex(argsText),
         };
       if (entry !== undefined) {
-        if (options.auditArgs) keepAuditArgs(entry, args, argBytes);
+        if (options.auditArgs) keepAuditArgs(entry, audited, argBytes);
         options.audit!.push(entry);
         running.set(entry, started);
       }
@@ -212,6 +246,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         if (refused !== undefined) throw new Error(refused);
         const tool = lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
+        // Real values go back in right before the call leaves the broker;
+        // `state` stays inside it and keeps what the guest wrote.
+        if (privacy !== undefined && frame.ns !== "state") {
+          args = privacy.detokenizeValue(args);
+        }
         if (options.onToolCall !== undefined) {
           let decision;
           try {
@@ -323,12 +362,27 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       const { frame, payload } = event;
       switch (frame.t) {
         case "log":
-          return logs.add(frame.level, decoder.decode(payload));
-        case "fail":
-          return fail(
-            frame.code,
-            decoder.decode(payload).slice(0, MAX_MESSAGE_CHARS),
-          );
+          return addLog(frame.level, decoder.decode(payload));
+        case "fail": {
+          const message = decoder.decode(payload);
+          if (privacy === undefined) {
+            return fail(frame.code, message.slice(0, MAX_MESSAGE_CHARS));
+          }
+          // Tokenized before the cut, so the cut cannot split a value; one
+          // the runtime cut already may end inside one, so it loses its end.
+          try {
+            const text = privacy.tokenizeText(message);
+            return fail(
+              frame.code,
+              message.length >= MAX_MESSAGE_CHARS
+                ? dropPartialValue(text.slice(0, MAX_MESSAGE_CHARS))
+                : text,
+            );
+          } catch (error) {
+            if (!(error instanceof PrivacyLimitError)) throw error;
+            return fail("limit_exceeded", error.message, error.limit);
+          }
+        }
         case "done": {
           if (payload.length > limits.maxResultBytes) {
             return fail(
@@ -391,4 +445,25 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       maxLogBytes: limits.maxLogBytes,
     }, options.js);
   });
+}
+
+// What leaves the run toward the model, tokenized; a full scope turns it into
+// the limit's error, so no value leaves untokenized.
+function _tokenizeOutcome(
+  privacy: RunPrivacy,
+  outcome: { result: unknown } | ExecuteError,
+): { result: unknown } | ExecuteError {
+  try {
+    if ("code" in outcome) {
+      return { ...outcome, message: privacy.tokenizeText(outcome.message) };
+    }
+    return { result: privacy.tokenizeValue(outcome.result) };
+  } catch (error) {
+    if (!(error instanceof PrivacyLimitError)) throw error;
+    return {
+      code: "limit_exceeded",
+      message: error.message,
+      limit: error.limit,
+    };
+  }
 }
