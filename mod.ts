@@ -74,8 +74,17 @@ export {
   parseConfig,
   type ParsedConfig,
   type PoolConfig,
+  type PrivacyConfig,
   type SessionsConfig,
 } from "./broker/config/config.ts";
+export type {
+  BuiltInDetector,
+  CustomDetector,
+  DetectorSpec,
+} from "./broker/privacy/detectors.ts";
+export type { PrivacyOptions } from "./broker/privacy/privacy_scopes.ts";
+export { RunPrivacy } from "./broker/privacy/run_privacy.ts";
+export { PrivacyLimitError } from "./broker/privacy/token_map.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
   McpHttpServerConfig,

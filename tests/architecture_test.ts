@@ -67,7 +67,14 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ],
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
-  "config": ["engine", "state", "upstream", "host", "vocabulary"],
+  "config": [
+    "engine",
+    "state",
+    "privacy",
+    "upstream",
+    "host",
+    "vocabulary",
+  ],
   "mcp": ["engine", "types", "vocabulary"],
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [

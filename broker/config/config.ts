@@ -23,6 +23,7 @@ import type { McpServerConfig } from "../upstream/config.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
+import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -94,6 +95,12 @@ export interface InferenceConfig {
   file?: string;
 }
 
+/**
+ * The `privacy` section: PII tokenization between tools, as
+ * `BrokerOptions.privacy` takes it (`key` usually `"${EXECBOX_PRIVACY_KEY}"`).
+ */
+export type PrivacyConfig = PrivacyOptions;
+
 /** A parsed `execbox.jsonc`; absent sections are `{}`. */
 export interface ExecboxConfig {
   /** Upstream MCP servers by name, without the disabled ones. */
@@ -110,6 +117,8 @@ export interface ExecboxConfig {
   audit: AuditConfig;
   /** Return types learned from results. */
   inference: InferenceConfig;
+  /** PII tokenization. */
+  privacy: PrivacyConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -171,6 +180,8 @@ export interface ConfigBrokerOptions {
   audit?: AuditOptions;
   /** Return types learned from results. */
   inference?: InferenceOptions;
+  /** PII tokenization. */
+  privacy?: PrivacyOptions;
 }
 
 /**
@@ -279,6 +290,7 @@ function _parse(
       "file",
       baseDir,
     ),
+    privacy: (data.privacy ?? {}) as PrivacyConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -417,5 +429,6 @@ export function brokerOptionsFromConfig(
         : { store: new FileShapeStore({ file }) }),
     };
   }
+  if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
   return options;
 }

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
 import { DEFAULT_LIMITS, mergeLimits } from "../limits.ts";
 import { nearestKey } from "./nearest_key.ts";
+import { BUILT_IN_DETECTORS } from "../privacy/detectors.ts";
 import {
   DEFAULT_HEADERS_TIMEOUT_MS as _HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS as _REQUEST_TIMEOUT_MS,
@@ -171,6 +172,25 @@ const _schema = z.strictObject({
   inference: z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
+  }, { error: "must be an object" }).optional(),
+  privacy: z.strictObject({
+    tokenize: z.array(
+      z.union([
+        z.enum(BUILT_IN_DETECTORS, {
+          error: `must be one of ${BUILT_IN_DETECTORS.join(", ")}`,
+        }),
+        z.strictObject({ name: _text, pattern: _text }, {
+          error: "must be an object",
+        }),
+      ], {
+        error: `must be a detector name (${
+          BUILT_IN_DETECTORS.join(", ")
+        }) or { "name", "pattern" }`,
+      }),
+      { error: "must be an array" },
+    ).optional(),
+    maxTokens: _whole(1).optional(),
+    key: _str.min(16, { error: "must be at least 16 characters" }).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

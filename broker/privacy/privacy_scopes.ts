@@ -78,6 +78,8 @@ export class PrivacyScopes {
   readonly #shared = new Map<string, Promise<_Shared>>();
 
   /**
+   * Compiles the detectors and imports the key.
+   *
    * @param options The `privacy` options, with at least one detector.
    * @param secrets Values redacted before tokenizing.
    * @throws {TypeError} On a bad detector or key.

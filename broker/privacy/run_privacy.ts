@@ -23,6 +23,8 @@ export class RunPrivacy {
   readonly #secrets: readonly string[];
 
   /**
+   * Made by the broker for each run; features receive it in `RunOptions`.
+   *
    * @param detectors What to tokenize.
    * @param map The scope's tokens (a session's or this run's).
    * @param secrets Values redacted before tokenizing.

@@ -13,6 +13,8 @@ export class PrivacyLimitError extends ExecboxError {
   readonly limit = "privacyTokens";
 
   /**
+   * Made when a new value would pass `maxTokens`.
+   *
    * @param maxTokens The limit that was reached.
    */
   constructor(maxTokens: number) {
@@ -39,6 +41,8 @@ export class TokenMap {
   #changed = false;
 
   /**
+   * Makes an empty map, or one that holds stored tokens.
+   *
    * @param maxTokens The most values the map holds.
    * @param entries Tokens and values to start with (from a store).
    */
