@@ -46,6 +46,8 @@ export interface Detector {
   regex: RegExp;
   /** Whether a match is really a value of this kind (a checksum). */
   accept?: (value: string) => boolean;
+  /** A quick test that text may hold a match at all (else it is skipped). */
+  mayMatch?: (text: string) => boolean;
 }
 
 /** The built-in detector names. */
@@ -57,14 +59,20 @@ export const BUILT_IN_DETECTORS: readonly BuiltInDetector[] = [
   "ipv4",
 ];
 
+function _hasDigit(text: string): boolean {
+  return /\d/.test(text);
+}
+
 const _OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 
 const _BUILT_IN: Record<BuiltInDetector, Omit<Detector, "label">> = {
   email: {
+    mayMatch: (text) => text.includes("@"),
     regex:
       /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
   },
   phone: {
+    mayMatch: _hasDigit,
     regex:
       /(?<![\w+.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{1,4}){1,5}(?!\w|\.\d)/g,
     accept: (value) => {
@@ -77,14 +85,17 @@ const _BUILT_IN: Record<BuiltInDetector, Omit<Detector, "label">> = {
     },
   },
   credit_card: {
+    mayMatch: _hasDigit,
     regex: /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g,
     accept: (value) => luhnValid(value.replace(/\D/g, "")),
   },
   iban: {
+    mayMatch: _hasDigit,
     regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g,
     accept: (value) => ibanValid(value.replace(/ /g, "")),
   },
   ipv4: {
+    mayMatch: _hasDigit,
     // Four octets, not touching another digit or dot (a sentence's full stop
     // after the address is fine).
     regex: new RegExp(
@@ -256,7 +267,8 @@ export function findMatches(
   const found: Match[] = [];
   const step = SCAN_WINDOW_CHARS - MAX_MATCH_CHARS;
   for (const detector of detectors) {
-    const { regex, accept, label } = detector;
+    const { regex, accept, label, mayMatch } = detector;
+    if (mayMatch !== undefined && !mayMatch(text)) continue;
     let lastEnd = -1;
     for (let from = 0; from < text.length; from += step) {
       const last = from + SCAN_WINDOW_CHARS >= text.length;

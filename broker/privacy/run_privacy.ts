@@ -144,8 +144,13 @@ function _mapStrings(value: unknown, f: (s: string) => string): unknown {
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
+    const name = f(key);
+    if (name !== "__proto__") {
+      out[name] = _mapStrings(inner, f);
+      continue;
+    }
     // Defined, not assigned: a `__proto__` key stays an own key.
-    Object.defineProperty(out, f(key), {
+    Object.defineProperty(out, name, {
       value: _mapStrings(inner, f),
       enumerable: true,
       writable: true,
