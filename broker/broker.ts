@@ -189,6 +189,14 @@ export class Broker {
     if (this.#poolSize > 0) await this.#preparer.warm();
   }
 
+  /**
+   * Whether personal data leaves runs as tokens (`privacy.tokenize` lists a
+   * detector); the MCP server then tells the model how to use them.
+   */
+  get tokenizes(): boolean {
+    return this.#privacy !== undefined;
+  }
+
   /** The limits every run gets unless `execute` overrides them. */
   get limits(): Readonly<Limits> {
     return this.#limits;

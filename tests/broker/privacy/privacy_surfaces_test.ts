@@ -27,6 +27,12 @@ Deno.test("The MCP server's execute returns tokens, and a later call of the sess
   await mcp.connect(serverSide);
   await client.connect(clientSide);
   try {
+    const { tools } = await client.listTools();
+    const execute = tools.find((t) => t.name === "execute")!;
+    assert.match(
+      execute.description!,
+      /comes back as tokens such as \[EMAIL_1\]; pass a token as it is/,
+    );
     const listed = await client.callTool({
       name: "execute",
       arguments: {
