@@ -91,5 +91,9 @@ if (import.meta.main) {
     args: Deno.args,
     options: { reps: { type: "string" } },
   });
-  console.log(privacySection(Number(values.reps ?? 9)));
+  Deno.stdout.writeSync(
+    new TextEncoder().encode(
+      privacySection(Number(values.reps ?? 9)) + "\n",
+    ),
+  );
 }
