@@ -33,6 +33,15 @@ function _whole(min: number, max?: number): z.ZodNumber {
   return max === undefined ? schema : schema.max(max, { error: range });
 }
 
+function _compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "u");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const _TYPES = ["stdio", "http", "streamable-http", "sse"] as const;
 const _STDIO_KEYS = ["command", "args", "env", "cwd"] as const;
 const _HTTP_KEYS = ["url", "headers"] as const;
@@ -179,9 +188,14 @@ const _schema = z.strictObject({
         z.enum(BUILT_IN_DETECTORS, {
           error: `must be one of ${BUILT_IN_DETECTORS.join(", ")}`,
         }),
-        z.strictObject({ name: _text, pattern: _text }, {
-          error: "must be an object",
-        }),
+        z.strictObject({
+          name: _str.regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, {
+            error: 'must be a letter then up to 31 letters, digits or "_"',
+          }),
+          pattern: _text.refine(_compiles, {
+            error: "must be a valid regular expression",
+          }),
+        }, { error: "must be an object" }),
       ], {
         error: `must be a detector name (${
           BUILT_IN_DETECTORS.join(", ")

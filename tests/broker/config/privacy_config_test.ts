@@ -52,6 +52,12 @@ Deno.test("parseConfig() refuses a misspelled privacy key, an unknown detector a
     /privacy\.tokenize\[0\].*must be a detector name \(email, phone, credit_card, iban, ipv4\)/,
   );
   assert.match(
+    configError(
+      '{ "privacy": { "tokenize": [{ "name": "x", "pattern": "(" }] } }',
+    ),
+    /privacy\.tokenize\[0\]\.pattern.*must be a valid regular expression/,
+  );
+  assert.match(
     configError('{ "privacy": { "key": "short" } }'),
     /privacy\.key.*must be at least 16 characters/,
   );
