@@ -431,6 +431,18 @@ export class Broker {
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
       });
       this.#pool.release(acquired.process);
+      try {
+        await privacy?.close();
+      } catch (error) {
+        // Tokens the model would see but a later run could not resolve, or
+        // could give to other values: none are shown.
+        return failed(
+          "internal_error",
+          `Privacy tokens of the session cannot be saved: ${
+            (error as Error).message
+          }`,
+        );
+      }
       if (
         !result.ok && result.error.code === "cancelled" &&
         this.#closing.signal.aborted

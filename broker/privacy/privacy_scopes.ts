@@ -47,7 +47,11 @@ export interface PrivacyOptions {
 export interface PrivacyLease {
   /** Tokenizes and detokenizes for the run. */
   privacy: RunPrivacy;
-  /** Saves the scope's new tokens and lets go of it. */
+  /**
+   * Saves the scope's new tokens and lets go of it; later calls do nothing.
+   *
+   * @throws {Error} When the session store fails to save them.
+   */
   close(): Promise<void>;
 }
 
@@ -131,12 +135,16 @@ export class PrivacyScopes {
     const shared = await loading;
     shared.users++;
     await store.store.touch(id, store.ttlMs);
+    let closed = false;
     return {
       privacy: this.#privacy(shared.map),
       close: async () => {
-        shared.saving = shared.saving.then(() => this.#save(id, shared, store));
+        if (closed) return;
+        closed = true;
+        const saved = shared.saving.then(() => this.#save(id, shared, store));
+        shared.saving = saved.catch(() => {});
         try {
-          await shared.saving;
+          await saved;
         } finally {
           if (--shared.users === 0) this.#shared.delete(id);
         }

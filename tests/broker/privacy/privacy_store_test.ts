@@ -5,7 +5,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createBroker, FileSessionStore } from "../../../mod.ts";
+import {
+  createBroker,
+  FileSessionStore,
+  MemorySessionStore,
+  type SessionStore,
+} from "../../../mod.ts";
 import { crmProviders } from "./_crm.ts";
 
 const KEY = "test privacy key, 16+ characters";
@@ -95,4 +100,32 @@ Deno.test("Broker.execute() forgets a session's tokens when the session expires"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Broker.execute() shows no token when the session's tokens cannot be saved", async () => {
+  const store = new MemorySessionStore();
+  const failing: SessionStore = {
+    get: (session, key) => store.get(session, key),
+    set: (session, key, value, limits) =>
+      session.endsWith("#privacy")
+        ? Promise.reject(new Error("disk full"))
+        : store.set(session, key, value, limits),
+    delete: (session, key) => store.delete(session, key),
+    keys: (session) => store.keys(session),
+    touch: (session, ttlMs) => store.touch(session, ttlMs),
+  };
+  await using broker = await createBroker({
+    pool: { size: 1 },
+    providers: crmProviders([]),
+    privacy: { tokenize: ["email"] },
+    sessions: { store: failing },
+  });
+  const run = await broker.execute("await crm.list_customers({})", {
+    session: "s",
+  });
+  assert.deepEqual(!run.ok && run.error, {
+    code: "internal_error",
+    message: "Privacy tokens of the session cannot be saved: disk full",
+  });
+  assert.doesNotMatch(JSON.stringify(run), /EMAIL|@/);
 });
