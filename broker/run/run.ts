@@ -24,7 +24,11 @@ import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
-import { dropPartialValue, type RunPrivacy } from "../privacy/run_privacy.ts";
+import {
+  cutTokenized,
+  dropPartialValue,
+  type RunPrivacy,
+} from "../privacy/run_privacy.ts";
 import { PrivacyLimitError } from "../privacy/token_map.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
@@ -376,7 +380,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               frame.code,
               message.length >= MAX_MESSAGE_CHARS
                 ? dropPartialValue(text.slice(0, MAX_MESSAGE_CHARS))
-                : text,
+                : cutTokenized(text, MAX_MESSAGE_CHARS),
             );
           } catch (error) {
             if (!(error instanceof PrivacyLimitError)) throw error;
