@@ -215,8 +215,6 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       const path = `${frame.ns}.${frame.name}`;
       const started = performance.now();
       let outcome: AuditCall["outcome"] = "ok";
-      // Entered when the call starts, so the record lists calls in that order
-      // and still has one that is running when the run ends.
       // Audit entries carry tokens, and hash the tokenized form.
       let audited = args;
       if (options.audit !== undefined && privacy !== undefined) {
@@ -229,6 +227,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         }
         argsText = JSON.stringify(audited);
       }
+      // Entered when the call starts, so the record lists calls in that order
+      // and still has one that is running when the run ends.
       const entry: AuditCall | undefined = options.audit === undefined
         ? undefined
         : {
