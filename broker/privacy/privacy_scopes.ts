@@ -106,6 +106,8 @@ export class PrivacyScopes {
       );
     }
     this.#key = importTokenKey(key);
+    // Awaited by the first session that needs it; never unhandled before.
+    this.#key.catch(() => {});
   }
 
   /**
