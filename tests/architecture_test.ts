@@ -38,11 +38,21 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "tools": ["vocabulary", "runtime"],
   "types": ["tools", "state", "vocabulary"],
   "audit": ["vocabulary"],
+  "approval": ["audit", "vocabulary"],
   "subprocess": ["host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
   "upstream": ["tools", "host", "vocabulary", "runtime"],
-  "run": ["audit", "subprocess", "tools", "host", "vocabulary", "runtime"],
+  "run": [
+    "approval",
+    "audit",
+    "subprocess",
+    "tools",
+    "host",
+    "vocabulary",
+    "runtime",
+  ],
   "engine": [
+    "approval",
     "run",
     "upstream",
     "state",
@@ -58,10 +68,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
   "config": ["engine", "state", "upstream", "host", "vocabulary"],
-  "mcp": ["engine", "types", "vocabulary"],
-  "http": ["engine", "mcp", "types", "vocabulary"],
+  "mcp": ["engine", "approval", "types", "vocabulary"],
+  "http": ["engine", "approval", "mcp", "types", "vocabulary"],
   "mod": [
     "engine",
+    "approval",
     "config",
     "mcp",
     "run",

@@ -24,6 +24,7 @@ import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
+import { approveCall, type RunApproval } from "../approval/approve_call.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
 const _MIB = 1024 * 1024;
@@ -35,6 +36,16 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "internal_error",
 ]);
 const _MIN_PAYLOAD_BYTES = 65_536;
+const _PAUSE_SLACK_MS = 1000;
+const _NO_APPROVER: RunApproval = {
+  handler: undefined,
+  timeoutMs: 0,
+  runId: "",
+  caller: "",
+  session: undefined,
+  codeSha256: "",
+  secrets: [],
+};
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -67,6 +78,11 @@ export interface RunOptions {
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
   auditArgs?: boolean;
+  /**
+   * Who approves calls of tools that need approval; without it, they are
+   * denied.
+   */
+  approval?: RunApproval;
 }
 
 /**
@@ -153,6 +169,9 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const watch = options.watchdog.watch(process.pid, {
       timeoutMs: options.remainingMs,
       rssLimitBytes: rssLimit,
+      // A little past the approval timeout, in case this thread is too busy
+      // to end the wait in time.
+      maxPauseMs: (options.approval?.timeoutMs ?? 0) + _PAUSE_SLACK_MS,
       onVerdict: (verdict) => finish(verdictError(verdict)),
       // Only if the watchdog thread dies mid-run: this thread's timer is then
       // the deadline's last keeper.
@@ -227,6 +246,26 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           if (decision && typeof decision.deny === "string") {
             outcome = "denied";
             throw new Error(`Call to ${path} was denied: ${decision.deny}`);
+          }
+        }
+        if ("approval" in tool && tool.approval === "required") {
+          const approval = await approveCall(
+            options.approval ?? _NO_APPROVER,
+            {
+              tool: path,
+              args,
+              signal: tools.signal,
+              pause: watch.pause,
+              record: (record) => {
+                if (entry !== undefined) entry.approval = record;
+              },
+            },
+          );
+          if (approval.outcome !== "approved") {
+            outcome = "denied";
+            throw new Error(
+              `Call to ${path} was not approved: ${approval.reason}`,
+            );
           }
         }
         if (settled) return;
