@@ -78,6 +78,7 @@ export type {
   UpstreamStatus,
 } from "./broker/options.ts";
 export {
+  type ApprovalsConfig,
   type AuditConfig,
   brokerOptionsFromConfig,
   type ConfigBrokerOptions,

@@ -48,6 +48,16 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** Connections open at once; more are closed (default 256). */
   maxConnections?: number;
+  /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
+  approvers?: string[];
+  /** Whether an approver may decide its own runs' calls (default false). */
+  selfApproval?: boolean;
+}
+
+/** The `approvals` section: calls of tools that need approval. */
+export interface ApprovalsConfig {
+  /** How long a call waits for its approver, in ms (`BrokerOptions.approvalTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */
@@ -110,6 +120,8 @@ export interface ExecboxConfig {
   audit: AuditConfig;
   /** Return types learned from results. */
   inference: InferenceConfig;
+  /** Calls of tools that need approval. */
+  approvals: ApprovalsConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -171,6 +183,8 @@ export interface ConfigBrokerOptions {
   audit?: AuditOptions;
   /** Return types learned from results. */
   inference?: InferenceOptions;
+  /** How long a call waits for its approver, in milliseconds. */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -279,6 +293,7 @@ function _parse(
       "file",
       baseDir,
     ),
+    approvals: (data.approvals ?? {}) as ApprovalsConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -416,6 +431,9 @@ export function brokerOptionsFromConfig(
         ? {}
         : { store: new FileShapeStore({ file }) }),
     };
+  }
+  if (config.approvals.timeoutMs !== undefined) {
+    options.approvalTimeoutMs = config.approvals.timeoutMs;
   }
   return options;
 }

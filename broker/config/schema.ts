@@ -51,6 +51,8 @@ const _server = z.strictObject({
   optional: _bool.optional(),
   allowTools: _strings.optional(),
   denyTools: _strings.optional(),
+  requireApproval: _strings.optional(),
+  approveDestructive: _bool.optional(),
   rawResults: _bool.optional(),
   validateArguments: _bool.optional(),
   inferOutput: _bool.optional(),
@@ -141,6 +143,8 @@ const _schema = z.strictObject({
     headersTimeoutMs: _whole(1).optional(),
     requestTimeoutMs: _whole(1).optional(),
     maxConnections: _whole(1).optional(),
+    approvers: _strings.optional(),
+    selfApproval: _bool.optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;
@@ -171,6 +175,9 @@ const _schema = z.strictObject({
   inference: z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
+  }, { error: "must be an object" }).optional(),
+  approvals: z.strictObject({
+    timeoutMs: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 
