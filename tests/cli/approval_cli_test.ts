@@ -4,6 +4,14 @@
  */
 
 import assert from "node:assert/strict";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import {
+  type ElicitRequest,
+  ElicitRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { cli, repo } from "./_cli.ts";
 
 const _SERVER = `${repo}tests/broker/approval/fixtures/annotated_server.ts`;
@@ -89,5 +97,43 @@ Deno.test("execbox run denies the call on any answer but y", async () => {
       r.output,
       /error: tool_error: Call to db\.merge_items was not approved: declined at the terminal/,
     );
+  });
+});
+
+Deno.test("execbox mcp asks its stdio client to approve a call through elicitation", async () => {
+  await withApprovalConfig(async (path) => {
+    const transport = new StdioClientTransport({
+      command: Deno.execPath(),
+      args: ["run", "-A", `${repo}cli/main.ts`, "mcp", "--config", path],
+      cwd: repo,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "test", version: "1" }, {
+      capabilities: { elicitation: {} },
+    });
+    const asked: ElicitRequest[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request);
+      return { action: "accept", content: { approve: true } };
+    });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({
+        name: "execute",
+        arguments: { code: `await db.merge_items({ n: 1 })` },
+      });
+      assert.equal(result.isError, undefined);
+      assert.deepEqual(
+        (result.structuredContent as { result: unknown }).result,
+        "merged",
+      );
+      assert.equal(asked.length, 1);
+      assert.match(
+        (asked[0]!.params as { message: string }).message,
+        /wants to call db\.merge_items with:\n\{\n  "n": 1\n\}/,
+      );
+    } finally {
+      await client.close();
+    }
   });
 });
