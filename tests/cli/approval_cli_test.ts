@@ -130,7 +130,7 @@ Deno.test("execbox mcp asks its stdio client to approve a call through elicitati
       assert.equal(asked.length, 1);
       assert.match(
         (asked[0]!.params as { message: string }).message,
-        /wants to call db\.merge_items with:\n\{\n  "n": 1\n\}/,
+        /wants to call db\.merge_items with:\n\{\n {2}"n": 1\n\}/,
       );
     } finally {
       await client.close();
