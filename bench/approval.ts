@@ -47,9 +47,9 @@ for (let i = 0; i < runs + 1; i++) {
 }
 const p = median(plain);
 const g = median(gated);
-console.log(
+await Deno.stdout.write(new TextEncoder().encode(
   `round trip per call, median of ${runs} runs of ${calls} calls: ` +
     `without approval ${p.toFixed(3)} ms, with an instant approver ${
       g.toFixed(3)
-    } ms (+${(g - p).toFixed(3)} ms)`,
-);
+    } ms (+${(g - p).toFixed(3)} ms)\n`,
+));
