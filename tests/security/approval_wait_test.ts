@@ -66,3 +66,39 @@ Deno.test("Broker.execute() keeps the approval wait bounded when the approver ne
     "Call to tools.wipe was not approved: no decision within 200 ms",
   );
 });
+
+Deno.test("Watchdog ends a paused run at its deadline when the main thread never ends the wait", async () => {
+  const { Watchdog } = await import("../../broker/run/watchdog.ts");
+  const watchdog = new Watchdog();
+  // A process that uses no CPU: only the pause's own bound can end it.
+  const child = new Deno.Command("sleep", {
+    args: ["60"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await watchdog.ready();
+    const verdict = Promise.withResolvers<string>();
+    const watch = watchdog.watch(child.pid, {
+      timeoutMs: 300,
+      rssLimitBytes: 2 ** 40,
+      maxPauseMs: 200,
+      onVerdict: (v) => verdict.resolve(v),
+      onLost: () => verdict.resolve("lost"),
+    });
+    // Paused at once and never resumed, as if the main thread were stuck.
+    watch.pause();
+    assert.equal(await verdict.promise, "timeout");
+    assert.equal(watch.verdict(), "timeout");
+    const status = await child.status;
+    assert.equal(status.signal, "SIGKILL");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Killed by the watchdog.
+    }
+    await child.status;
+    watchdog.close();
+  }
+});
