@@ -219,6 +219,7 @@ export class Catalog {
         if (tool.outputSchema !== undefined) {
           info.outputSchema = tool.outputSchema;
         }
+        if (tool.approval === "required") info.approval = "required";
         tools.push(info);
         this.#byPath.set(`${source.namespace}.${name}`, tool);
       });

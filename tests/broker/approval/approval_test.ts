@@ -285,3 +285,20 @@ async function waitFor(condition: () => boolean): Promise<void> {
   }
   assert.ok(condition());
 }
+
+Deno.test("Broker.types() tells the model which tools wait for approval", async () => {
+  await using broker = await createBroker({ providers, pool: { size: 0 } });
+  const types = broker.types();
+  assert.match(
+    types,
+    /\/\*\* Deletes a repository\n\s+\* Each call waits for a person's approval; a denial throws an Error\. \*\/\n\s+function delete_repo\(/,
+  );
+  assert.doesNotMatch(
+    types.slice(types.indexOf("function read_repo") - 80),
+    /approval/,
+  );
+  assert.equal(
+    broker.tools().find((t) => t.name === "delete_repo")!.approval,
+    "required",
+  );
+});
