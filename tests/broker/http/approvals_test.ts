@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
+// @ts-types="@modelcontextprotocol/sdk/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { z } from "zod";
 import {
   type ApprovalRequest,
   type Broker,
   createBroker,
   defineTool,
+  denoHost,
 } from "../../../mod.ts";
 import {
   createHttpApp,
@@ -50,6 +55,7 @@ function client(broker: Broker, options: HttpAppOptions = {}) {
       ...(signal === undefined ? {} : { signal }),
     });
   return {
+    app,
     request,
     execute: (who: keyof typeof TOKENS, code: string, signal?: AbortSignal) =>
       request(who, "POST", "/v1/execute", { code }, signal),
@@ -228,4 +234,46 @@ Deno.test("POST /v1/approvals/{id} answers 404 for an unknown id and 400 for a b
   });
   const wrongMethod = await http.request("ops", "DELETE", "/v1/approvals");
   assert.equal(wrongMethod.status, 405);
+});
+
+Deno.test("/mcp (stateless) runs wait at /v1/approvals, even for a client that can elicit", async () => {
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  const http = client(broker);
+  const server = await denoHost.serve(http.app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  const mcp = new Client({ name: "test", version: "1.0.0" }, {
+    capabilities: { elicitation: {} },
+  });
+  try {
+    await mcp.connect(
+      new StreamableHTTPClientTransport(
+        new URL(`http://127.0.0.1:${server.address.port}/mcp`),
+        {
+          requestInit: { headers: { authorization: `Bearer ${TOKENS.agent}` } },
+        },
+      ),
+    );
+    deleted.length = 0;
+    const call = mcp.callTool({
+      name: "execute",
+      arguments: { code: `await github.delete_repo({ repo: "m" })` },
+    });
+    const [request] = await http.pending();
+    assert.equal(request!.caller, "agent");
+    const decided = await http.request(
+      "ops",
+      "POST",
+      `/v1/approvals/${request!.id}`,
+      { approved: true },
+    );
+    assert.equal(decided.status, 200);
+    const result = await call;
+    assert.deepEqual(result.content, [{ type: "text", text: '"deleted m"' }]);
+    assert.deepEqual(deleted, ["m"]);
+  } finally {
+    await mcp.close();
+    await server.shutdown();
+  }
 });
