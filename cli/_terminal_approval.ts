@@ -6,10 +6,14 @@
  * @module
  */
 
+import { closeSync, openSync, writeSync } from "node:fs";
+import { ReadStream } from "node:tty";
 import type { ApprovalDecision, ApprovalHandler } from "@execbox/core";
 
 /** The most characters of arguments the question shows. */
 const _MAX_ARGUMENT_CHARS = 2000;
+/** The most characters of an answer read. */
+const _MAX_ANSWER_CHARS = 1024;
 
 // Every control character a terminal acts on, newline included: the
 // arguments come from guest code and must not redraw the question.
@@ -44,57 +48,56 @@ async function _ask(
   signal: AbortSignal,
 ): Promise<ApprovalDecision> {
   if (signal.aborted) return { approved: false, reason: "no longer waiting" };
-  let tty: Deno.FsFile;
+  let fd: number;
   try {
-    tty = await Deno.open(path, { read: true, write: true });
+    fd = openSync(path, "r+");
   } catch {
     return {
       approved: false,
       reason: `there is no terminal to ask (${path})`,
     };
   }
-  const close = () => {
-    try {
-      tty.close();
-    } catch {
-      // Closed already.
-    }
-  };
-  signal.addEventListener("abort", close, { once: true });
+  let args = JSON.stringify(request.arguments) ?? "undefined";
+  if (args.length > _MAX_ARGUMENT_CHARS) {
+    args = `${args.slice(0, _MAX_ARGUMENT_CHARS)}...`;
+  }
+  let input: ReadStream;
   try {
-    let args = JSON.stringify(request.arguments) ?? "undefined";
-    if (args.length > _MAX_ARGUMENT_CHARS) {
-      args = `${args.slice(0, _MAX_ARGUMENT_CHARS)}...`;
-    }
-    await tty.write(
-      new TextEncoder().encode(
-        `execbox: approve the call to ${_escape(request.tool)} with ${
-          _escape(args)
-        }? [y/N] `,
-      ),
+    writeSync(
+      fd,
+      `execbox: approve the call to ${_escape(request.tool)} with ${
+        _escape(args)
+      }? [y/N] `,
     );
-    const answer = await _readLine(tty);
-    return /^\s*y(es)?\s*$/i.test(answer)
-      ? { approved: true }
-      : { approved: false, reason: "declined at the terminal" };
+    // A tty stream, not a file read: it can be stopped while it waits.
+    input = new ReadStream(fd);
   } catch {
+    closeSync(fd);
     return { approved: false, reason: "no answer at the terminal" };
-  } finally {
-    signal.removeEventListener("abort", close);
-    close();
   }
-}
-
-async function _readLine(tty: Deno.FsFile): Promise<string> {
-  const decoder = new TextDecoder();
-  const buffer = new Uint8Array(256);
-  let line = "";
-  while (line.length < 1024) {
-    const n = await tty.read(buffer);
-    if (n === null) break;
-    line += decoder.decode(buffer.subarray(0, n), { stream: true });
-    const end = line.indexOf("\n");
-    if (end !== -1) return line.slice(0, end);
+  const answer = await new Promise<string | undefined>((resolve) => {
+    let line = "";
+    const done = (value: string | undefined) => {
+      signal.removeEventListener("abort", stop);
+      input.destroy();
+      resolve(value);
+    };
+    const stop = () => done(undefined);
+    signal.addEventListener("abort", stop, { once: true });
+    input.setEncoding("utf8");
+    input.on("data", (chunk: string) => {
+      line += chunk;
+      const end = line.indexOf("\n");
+      if (end !== -1) done(line.slice(0, end));
+      else if (line.length > _MAX_ANSWER_CHARS) done(line);
+    });
+    input.on("end", () => done(line));
+    input.on("error", () => done(undefined));
+  });
+  if (answer === undefined) {
+    return { approved: false, reason: "no answer at the terminal" };
   }
-  return line;
+  return /^\s*y(es)?\s*$/i.test(answer)
+    ? { approved: true }
+    : { approved: false, reason: "declined at the terminal" };
 }

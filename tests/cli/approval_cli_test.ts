@@ -100,6 +100,21 @@ Deno.test("execbox run denies the call on any answer but y", async () => {
   });
 });
 
+Deno.test("execbox run stops asking once the run has ended", async () => {
+  await withApprovalConfig(async (path) => {
+    // The call is never awaited: the run ends while the question waits.
+    const r = await onTerminal([
+      "run",
+      "--config",
+      path,
+      "-e",
+      `db.merge_items({}).catch(() => {}); "finished"`,
+    ], "");
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /"finished"/);
+  });
+});
+
 Deno.test("execbox mcp asks its stdio client to approve a call through elicitation", async () => {
   await withApprovalConfig(async (path) => {
     const transport = new StdioClientTransport({
