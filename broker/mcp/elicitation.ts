@@ -96,14 +96,19 @@ export function approvalMessage(request: ApprovalRequest): string {
  * @param send The tool call's `extra.sendRequest`, so that the request
  * travels with the `execute` call it belongs to (on Streamable HTTP, its
  * SSE stream).
+ * @param fallback The approver for a client without elicitation; without
+ * one, such a client's calls are denied.
  * @returns The approver.
  */
 export function elicitationApprover(
   server: Server,
   send: SendClientRequest,
+  fallback?: ApprovalHandler,
 ): ApprovalHandler {
-  return async (request, { signal }): Promise<ApprovalDecision> => {
+  return async (request, context): Promise<ApprovalDecision> => {
+    const { signal } = context;
     if (!supportsFormElicitation(server.getClientCapabilities())) {
+      if (fallback !== undefined) return await fallback(request, context);
       return {
         approved: false,
         reason:

@@ -90,6 +90,13 @@ export interface McpServerOptions {
    * @default {an elicitation request to the connected client}
    */
   onApproval?: ApprovalHandler;
+  /**
+   * Decides calls when the server asks its client (no `onApproval`) but the
+   * client did not declare the elicitation capability, such as the HTTP
+   * service's approval queue.
+   * @default {undefined (such calls are denied, saying why)}
+   */
+  onApprovalWithoutElicitation?: ApprovalHandler;
 }
 
 const _SEARCH_LIMIT = 20;
@@ -198,6 +205,7 @@ export function createMcpServer(
           elicitationApprover(
             server.server,
             extra.sendRequest as unknown as SendClientRequest,
+            options.onApprovalWithoutElicitation,
           ),
         ...(session === undefined ? {} : { session }),
       });

@@ -216,3 +216,19 @@ Deno.test("createMcpServer() withdraws its elicitation when the execute call is 
   await assert.rejects(call);
   await withdrawn.promise;
 });
+
+Deno.test("createMcpServer() hands a client without elicitation to onApprovalWithoutElicitation", async () => {
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  deleted.length = 0;
+  const asked: string[] = [];
+  await using mcp = await connect(broker, {}, undefined, {
+    onApprovalWithoutElicitation: (request) => {
+      asked.push(request.tool);
+      return { approved: true };
+    },
+  });
+  const r = await mcp.execute(`await github.delete_repo({ repo: "w" })`);
+  assert.deepEqual(r, { text: '"deleted w"', isError: false });
+  assert.deepEqual(asked, ["github.delete_repo"]);
+  assert.deepEqual(deleted, ["w"]);
+});
