@@ -38,7 +38,23 @@
  * @module
  */
 
+export type {
+  ApprovalContext,
+  ApprovalDecision,
+  ApprovalHandler,
+  ApprovalRequest,
+} from "./broker/approval/approval.ts";
 export {
+  ApprovalQueue,
+  type DecideOptions,
+  type QueueDecision,
+} from "./broker/approval/approval_queue.ts";
+export {
+  presentArguments,
+  type PresentArgumentsOptions,
+} from "./broker/approval/present_arguments.ts";
+export {
+  type AuditApproval,
   type AuditCall,
   type AuditHook,
   type AuditRecord,
@@ -62,6 +78,7 @@ export type {
   UpstreamStatus,
 } from "./broker/options.ts";
 export {
+  type ApprovalsConfig,
   type AuditConfig,
   brokerOptionsFromConfig,
   type ConfigBrokerOptions,

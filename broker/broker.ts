@@ -51,6 +51,13 @@ import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
 import { Watchdog } from "./run/watchdog.ts";
 import { type PrivacyLease, PrivacyScopes } from "./privacy/privacy_scopes.ts";
+import type { ApprovalHandler } from "./approval/approval.ts";
+import {
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  type RunApproval,
+} from "./approval/approve_call.ts";
+import { headerSecrets } from "./redact.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -75,6 +82,9 @@ export class Broker {
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
   readonly #privacy: PrivacyScopes | undefined;
+  readonly #onApproval: ApprovalHandler | undefined;
+  readonly #approvalTimeoutMs: number;
+  readonly #secrets: readonly string[];
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -124,6 +134,20 @@ export class Broker {
       : undefined;
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
+    this.#onApproval = options.onApproval;
+    this.#approvalTimeoutMs = positiveInteger(
+      options.approvalTimeoutMs,
+      DEFAULT_APPROVAL_TIMEOUT_MS,
+      "approvalTimeoutMs",
+    );
+    // What an approver must not see: as the host tools hide it.
+    this.#secrets = [
+      ...(options.secrets ?? []),
+      ...Object.values(options.mcpServers ?? {}).flatMap((config) =>
+        Object.values("headers" in config ? config.headers ?? {} : {})
+          .flatMap(headerSecrets)
+      ),
+    ];
     this.#auditOptions = options.audit ?? {};
     const ttlMs = positiveInteger(
       options.sessions?.ttlMs,
@@ -255,8 +279,9 @@ export class Broker {
     }
     const time = new Date();
     const calls: AuditCall[] = [];
+    const runId = crypto.randomUUID();
     const result = addUnavailableHint(
-      await this.#execute(code, options, calls),
+      await this.#execute(code, options, calls, runId),
       options.toolsHint,
     );
     if (this.#onRun !== undefined) {
@@ -268,6 +293,7 @@ export class Broker {
         caller: options.caller ?? "library",
         session: options.session,
         includeCode: this.#auditOptions.includeCode ?? false,
+        runId,
       });
     }
     return result;
@@ -277,6 +303,7 @@ export class Broker {
     code: string,
     options: ExecuteOptions,
     calls: AuditCall[],
+    runId: string,
   ): Promise<ExecuteResult> {
     const startedAt = performance.now();
     const limits = mergeLimits(
@@ -429,6 +456,7 @@ export class Broker {
         }),
         ...(state === undefined ? {} : { state }),
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
+        approval: this.#runApproval(code, options, runId),
       });
       this.#pool.release(acquired.process);
       try {
@@ -455,6 +483,26 @@ export class Broker {
       await privacy?.close().catch(() => {});
       this.#admission.leave(options.caller);
     }
+  }
+
+  #runApproval(
+    code: string,
+    options: ExecuteOptions,
+    runId: string,
+  ): RunApproval {
+    let digest: string | undefined;
+    return {
+      handler: options.onApproval ?? this.#onApproval,
+      timeoutMs: this.#approvalTimeoutMs,
+      runId,
+      caller: options.caller ?? "library",
+      session: options.session,
+      // Hashed only when a call asks for approval.
+      get codeSha256() {
+        return digest ??= sha256Hex(code);
+      },
+      secrets: this.#secrets,
+    };
   }
 
   /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ApprovalHandler } from "./approval/approval.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
@@ -130,6 +131,22 @@ export interface BrokerOptions {
    */
   onToolCall?: ToolCallHook;
   /**
+   * Decides calls of tools that need approval (`approval: "required"`,
+   * `requireApproval`, `approveDestructive`). The call waits, with the run's
+   * wall clock paused (its CPU time still counts toward `timeoutMs`) and its
+   * run slot held; `{ approved: false, reason }`, a throw or
+   * `approvalTimeoutMs` denies it. `execute`'s `onApproval` overrides it for
+   * one run. Without either, such calls are denied.
+   * @default {undefined (calls that need approval are denied)}
+   */
+  onApproval?: ApprovalHandler;
+  /**
+   * How long a call may wait for its approver, in milliseconds; then it is
+   * denied.
+   * @default {300000}
+   */
+  approvalTimeoutMs?: number;
+  /**
    * Values never to show in errors, logs or results (header values of MCP
    * servers are added automatically; the CLI adds every expanded `${VAR}`).
    * @default {[]}
@@ -210,6 +227,13 @@ export interface ExecuteOptions {
   caller?: string;
   /** Limits for this run, over the broker's. */
   limits?: Partial<Limits>;
+  /**
+   * Decides this run's calls of tools that need approval, instead of the
+   * broker's `onApproval` (surfaces pass their own: the MCP server asks its
+   * client, the HTTP service queues them for `POST /v1/approvals/{id}`).
+   * @default {the broker's onApproval}
+   */
+  onApproval?: ApprovalHandler;
   /**
    * How the hint added to an error for something execbox does not offer
    * (`fetch`, `require`, `Deno`, `process`, an `import()`) tells the model to

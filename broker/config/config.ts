@@ -49,6 +49,16 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** Connections open at once; more are closed (default 256). */
   maxConnections?: number;
+  /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
+  approvers?: string[];
+  /** Whether an approver may decide its own runs' calls (default false). */
+  selfApproval?: boolean;
+}
+
+/** The `approvals` section: calls of tools that need approval. */
+export interface ApprovalsConfig {
+  /** How long a call waits for its approver, in ms (`BrokerOptions.approvalTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */
@@ -119,6 +129,8 @@ export interface ExecboxConfig {
   inference: InferenceConfig;
   /** PII tokenization. */
   privacy: PrivacyConfig;
+  /** Calls of tools that need approval. */
+  approvals: ApprovalsConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -182,6 +194,8 @@ export interface ConfigBrokerOptions {
   inference?: InferenceOptions;
   /** PII tokenization. */
   privacy?: PrivacyOptions;
+  /** How long a call waits for its approver, in milliseconds. */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -291,6 +305,7 @@ function _parse(
       baseDir,
     ),
     privacy: (data.privacy ?? {}) as PrivacyConfig,
+    approvals: (data.approvals ?? {}) as ApprovalsConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -430,5 +445,8 @@ export function brokerOptionsFromConfig(
     };
   }
   if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
+  if (config.approvals.timeoutMs !== undefined) {
+    options.approvalTimeoutMs = config.approvals.timeoutMs;
+  }
   return options;
 }

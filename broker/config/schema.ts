@@ -61,6 +61,8 @@ const _server = z.strictObject({
   optional: _bool.optional(),
   allowTools: _strings.optional(),
   denyTools: _strings.optional(),
+  requireApproval: _strings.optional(),
+  approveDestructive: _bool.optional(),
   rawResults: _bool.optional(),
   validateArguments: _bool.optional(),
   inferOutput: _bool.optional(),
@@ -151,6 +153,8 @@ const _schema = z.strictObject({
     headersTimeoutMs: _whole(1).optional(),
     requestTimeoutMs: _whole(1).optional(),
     maxConnections: _whole(1).optional(),
+    approvers: _strings.optional(),
+    selfApproval: _bool.optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;
@@ -205,6 +209,9 @@ const _schema = z.strictObject({
     ).optional(),
     maxTokens: _whole(1).optional(),
     key: _str.min(16, { error: "must be at least 16 characters" }).optional(),
+  }, { error: "must be an object" }).optional(),
+  approvals: z.strictObject({
+    timeoutMs: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

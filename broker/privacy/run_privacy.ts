@@ -12,10 +12,10 @@ import { TOKEN_PATTERN, type TokenMap } from "./token_map.ts";
 /**
  * Tokenizes and detokenizes for one run, over its scope's {@linkcode TokenMap}.
  * Features that send guest data out of the broker (a tool call, a network
- * request, an approval prompt) call {@linkcode RunPrivacy.detokenizeValue} or
- * {@linkcode RunPrivacy.detokenizeText} right before it leaves; what goes to
- * the model passes {@linkcode RunPrivacy.tokenizeValue} or
- * {@linkcode RunPrivacy.tokenizeText}.
+ * request) call {@linkcode RunPrivacy.detokenizeValue} or
+ * {@linkcode RunPrivacy.detokenizeText} right before it leaves; what a person
+ * or the model sees (the result, logs, an approval prompt) passes
+ * {@linkcode RunPrivacy.tokenizeValue} or {@linkcode RunPrivacy.tokenizeText}.
  */
 export class RunPrivacy {
   readonly #detectors: readonly Detector[];

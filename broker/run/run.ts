@@ -30,6 +30,7 @@ import {
   type RunPrivacy,
 } from "../privacy/run_privacy.ts";
 import { PrivacyLimitError } from "../privacy/token_map.ts";
+import { approveCall, type RunApproval } from "../approval/approve_call.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
 const _MIB = 1024 * 1024;
@@ -41,6 +42,16 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "internal_error",
 ]);
 const _MIN_PAYLOAD_BYTES = 65_536;
+const _PAUSE_SLACK_MS = 1000;
+const _NO_APPROVER: RunApproval = {
+  handler: undefined,
+  timeoutMs: 0,
+  runId: "",
+  caller: "",
+  session: undefined,
+  codeSha256: "",
+  secrets: [],
+};
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -76,12 +87,17 @@ export interface RunOptions {
   /**
    * PII tokenization (`BrokerOptions.privacy`): the result, logs and error
    * messages are tokenized, tool arguments detokenized right before a call
-   * leaves, and audit entries keep the tokenized form. A feature that sends
-   * guest data out of the broker (a network request, an approval prompt)
-   * calls its `detokenizeValue` / `detokenizeText` right before it leaves,
-   * and its `tokenizeValue` / `tokenizeText` on what goes to the model.
+   * leaves, and audit entries and approval prompts keep the tokenized form. A
+   * feature that sends guest data out of the broker (a network request) calls
+   * its `detokenizeValue` / `detokenizeText` right before it leaves, and its
+   * `tokenizeValue` / `tokenizeText` on what a person or the model sees.
    */
   privacy?: RunPrivacy;
+  /**
+   * Who approves calls of tools that need approval; without it, they are
+   * denied.
+   */
+  approval?: RunApproval;
 }
 
 /**
@@ -170,6 +186,9 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const watch = options.watchdog.watch(process.pid, {
       timeoutMs: options.remainingMs,
       rssLimitBytes: rssLimit,
+      // A little past the approval timeout, in case this thread is too busy
+      // to end the wait in time.
+      maxPauseMs: (options.approval?.timeoutMs ?? 0) + _PAUSE_SLACK_MS,
       onVerdict: (verdict) => finish(verdictError(verdict)),
       // Only if the watchdog thread dies mid-run: this thread's timer is then
       // the deadline's last keeper.
@@ -270,6 +289,28 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           if (decision && typeof decision.deny === "string") {
             outcome = "denied";
             throw new Error(`Call to ${path} was denied: ${decision.deny}`);
+          }
+        }
+        if ("approval" in tool && tool.approval === "required") {
+          const approval = await approveCall(
+            options.approval ?? _NO_APPROVER,
+            {
+              tool: path,
+              // The approver sees what the model may see: tokens, not the
+              // personal values they stand for.
+              args: privacy === undefined ? args : privacy.tokenizeValue(args),
+              signal: tools.signal,
+              pause: watch.pause,
+              record: (record) => {
+                if (entry !== undefined) entry.approval = record;
+              },
+            },
+          );
+          if (approval.outcome !== "approved") {
+            outcome = "denied";
+            throw new Error(
+              `Call to ${path} was not approved: ${approval.reason}`,
+            );
           }
         }
         if (settled) return;

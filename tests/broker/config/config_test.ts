@@ -50,6 +50,7 @@ const EMPTY: ExecboxConfig = {
   audit: {},
   inference: {},
   privacy: {},
+  approvals: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -163,6 +164,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
     inference: {},
     privacy: {},
+    approvals: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
