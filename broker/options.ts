@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
@@ -128,6 +129,12 @@ export interface BrokerOptions {
    * @default {[]}
    */
   secrets?: string[];
+  /**
+   * Where the OAuth tokens and client registrations of HTTP MCP servers
+   * live, by server key (`execbox auth <server>` writes them there).
+   * @default {new FileOAuthStore() (under the user's state directory)}
+   */
+  oauthStore?: OAuthStore;
   /**
    * Limits for every run; `execute` may override them per run.
    * @default {DEFAULT_LIMITS}

@@ -40,11 +40,13 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "audit": ["vocabulary"],
   "subprocess": ["host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
-  "upstream": ["tools", "host", "vocabulary", "runtime"],
+  "oauth": ["host", "vocabulary"],
+  "upstream": ["oauth", "tools", "host", "vocabulary", "runtime"],
   "run": ["audit", "subprocess", "tools", "host", "vocabulary", "runtime"],
   "engine": [
     "run",
     "upstream",
+    "oauth",
     "state",
     "subprocess",
     "audit",
@@ -57,7 +59,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ],
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
-  "config": ["engine", "state", "upstream", "host", "vocabulary"],
+  "config": ["engine", "state", "upstream", "oauth", "host", "vocabulary"],
   "mcp": ["engine", "types", "vocabulary"],
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [
@@ -66,6 +68,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "mcp",
     "run",
     "upstream",
+    "oauth",
     "state",
     "subprocess",
     "audit",

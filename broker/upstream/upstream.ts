@@ -34,7 +34,14 @@ import { unwrapToolResult } from "./result.ts";
 import { redact, redactValue } from "../redact.ts";
 import { callError } from "./call_error.ts";
 import { LogRouter, mcpLogLevel } from "./log_router.ts";
-import { stderrTail, transportAttempts } from "./transport.ts";
+import {
+  stderrTail,
+  transportAttempts,
+  type TransportAuth,
+} from "./transport.ts";
+import type { OAuthStore } from "../oauth/oauth_store.ts";
+import { ExecboxOAuthProvider } from "../oauth/oauth_provider.ts";
+import { refreshOnceFetch } from "../oauth/refresh_once.ts";
 import {
   type ResolvedSchema,
   resolveSchema,
@@ -50,8 +57,17 @@ export interface McpUpstreamOptions {
   config: McpServerConfig;
   /** The operating-system seam, for stdio servers. */
   host: Host;
-  /** Values never to show in errors, logs or results. */
-  secrets: readonly string[];
+  /**
+   * Values never to show in errors, logs or results. OAuth tokens and client
+   * secrets are added to it as they arrive.
+   */
+  secrets: string[];
+  /**
+   * Where the OAuth tokens of an HTTP server live; without it, an HTTP
+   * server that asks for OAuth cannot be reached.
+   * @default {undefined}
+   */
+  oauthStore?: OAuthStore;
   /** Called after the tool list changed. */
   onToolsChanged: () => void;
   /**
@@ -161,7 +177,7 @@ export class McpUpstream {
     const timeout = this.#options.connectTimeoutMs ?? 30_000;
     const attempts = this.#options.transport
       ? [this.#options.transport]
-      : transportAttempts(config, this.#options.host);
+      : transportAttempts(config, this.#options.host, this.#auth());
     let lastError: unknown;
     for (const makeTransport of attempts) {
       const transport = makeTransport();
@@ -208,6 +224,8 @@ export class McpUpstream {
         this.#client = undefined;
         await client.close().catch(() => {});
         await transport.close().catch(() => {});
+        // A login the server needs is not a transport to fall back from.
+        if (error instanceof ExecboxError) break;
       }
     }
     this.#failures++;
@@ -364,6 +382,27 @@ export class McpUpstream {
       throw new Error(`MCP server "${this.key}" disconnected`);
     }
     return this.#client;
+  }
+
+  // A fresh provider per connection reads the store again, so tokens that
+  // `execbox auth` stored since are used. A server whose Authorization
+  // header is configured gets none.
+  #auth(): TransportAuth | undefined {
+    const { config, oauthStore, secrets } = this.#options;
+    if (oauthStore === undefined || "command" in config) return undefined;
+    const fixed = Object.keys(config.headers ?? {}).some((name) =>
+      name.toLowerCase() === "authorization"
+    );
+    if (fixed && config.oauth === undefined) return undefined;
+    return {
+      provider: new ExecboxOAuthProvider({
+        key: this.key,
+        config: config.oauth,
+        store: oauthStore,
+        secrets,
+      }),
+      fetch: refreshOnceFetch(this.key, fetch),
+    };
   }
 
   #redact(text: string): string {

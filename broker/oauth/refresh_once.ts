@@ -1,0 +1,84 @@
+/**
+ * One token refresh at a time per server. The MCP SDK refreshes inside
+ * `auth()`, which every request that meets a 401 calls; two calls at once
+ * would post the same refresh token twice, and an authorization server that
+ * rotates refresh tokens answers the second with `invalid_grant`, logging the
+ * server out. So refresh requests go through a fetch that shares one answer
+ * among all who post the same refresh token for the same server.
+ *
+ * This lock is per process; several replicas sharing a store need a lock in
+ * that store as well.
+ *
+ * @module
+ */
+
+// @ts-types="@modelcontextprotocol/sdk/shared/transport"
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+
+interface _Answer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: ArrayBuffer;
+}
+
+// The last refresh of each server: its refresh token and its answer.
+const _refreshes = new Map<
+  string,
+  { token: string; answer: Promise<_Answer> }
+>();
+
+function _refreshToken(init: RequestInit | undefined): string | undefined {
+  const body = init?.body;
+  const params = body instanceof URLSearchParams
+    ? body
+    : typeof body === "string"
+    ? new URLSearchParams(body)
+    : undefined;
+  return params?.get("grant_type") === "refresh_token"
+    ? params.get("refresh_token") ?? undefined
+    : undefined;
+}
+
+/**
+ * A fetch that runs each refresh of a server's tokens once: a refresh that
+ * posts the refresh token another one is posting, or posted last, gets a
+ * copy of that one's answer instead of a request of its own.
+ *
+ * @param key The server's key.
+ * @param base The fetch to wrap.
+ * @returns The fetch to give the transport (it also serves `auth()`).
+ *
+ * @example Give a transport the fetch
+ * ```ts
+ * import { refreshOnceFetch } from "./refresh_once.ts";
+ * const fetchFn = refreshOnceFetch("github", fetch);
+ * ```
+ */
+export function refreshOnceFetch(key: string, base: FetchLike): FetchLike {
+  return async (url, init) => {
+    const token = init?.method === "POST" ? _refreshToken(init) : undefined;
+    if (token === undefined) return await base(url, init);
+    let last = _refreshes.get(key);
+    if (last?.token !== token) {
+      const answer = base(url, init).then(async (response) => ({
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers],
+        body: await response.arrayBuffer(),
+      }));
+      last = { token, answer };
+      _refreshes.set(key, last);
+      // A failed request may be retried with the same token.
+      answer.catch(() => {
+        if (_refreshes.get(key) === last) _refreshes.delete(key);
+      });
+    }
+    const answer = await last.answer;
+    return new Response(answer.body.slice(0), {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers,
+    });
+  };
+}
