@@ -40,6 +40,42 @@ function _refreshToken(init: RequestInit | undefined): string | undefined {
     : undefined;
 }
 
+function _bearer(init: RequestInit | undefined): string | undefined {
+  const value = new Headers(init?.headers).get("authorization");
+  return value?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
+function _accessToken(answer: _Answer | undefined): string | undefined {
+  if (answer === undefined || answer.status !== 200) return undefined;
+  try {
+    const token = JSON.parse(new TextDecoder().decode(answer.body))
+      ?.access_token;
+    return typeof token === "string" ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// A 401 for a token the last refresh (finished or in flight) replaced: once
+// more with the new token.
+async function _retryRefused(
+  key: string,
+  base: FetchLike,
+  url: string | URL,
+  init: RequestInit | undefined,
+  response: Response,
+): Promise<Response> {
+  const sent = _bearer(init);
+  const last = _refreshes.get(key);
+  if (sent === undefined || last === undefined) return response;
+  const access = _accessToken(await last.answer.catch(() => undefined));
+  if (access === undefined || access === sent) return response;
+  await response.body?.cancel();
+  const headers = new Headers(init?.headers);
+  headers.set("authorization", `Bearer ${access}`);
+  return await base(url, { ...init, headers });
+}
+
 /**
  * A fetch that runs each refresh of a server's tokens once: a refresh that
  * posts the refresh token another one is posting, or posted last, gets a
@@ -58,7 +94,12 @@ function _refreshToken(init: RequestInit | undefined): string | undefined {
 export function refreshOnceFetch(key: string, base: FetchLike): FetchLike {
   return async (url, init) => {
     const token = init?.method === "POST" ? _refreshToken(init) : undefined;
-    if (token === undefined) return await base(url, init);
+    if (token === undefined) {
+      const response = await base(url, init);
+      return response.status === 401
+        ? await _retryRefused(key, base, url, init, response)
+        : response;
+    }
     let last = _refreshes.get(key);
     if (last?.token !== token) {
       const answer = base(url, init).then(async (response) => ({

@@ -156,6 +156,7 @@ export async function loginUpstream(
         );
       }
       await transport.finishAuth(code);
+      await provider.invalidateCredentials("verifier");
     } else await first.close();
     // Prove the tokens work, through the same path `serve` takes.
     const check = new ExecboxOAuthProvider({
