@@ -74,12 +74,18 @@ export class FileOAuthStore implements OAuthStore {
   /** The directory of the records. */
   readonly dir: string;
 
-  /** @param options Where to keep the records. */
+  /**
+   * Creates a store; nothing is touched until the first write.
+   *
+   * @param options Where to keep the records.
+   */
   constructor(options: FileOAuthStoreOptions = {}) {
     this.dir = options.dir ?? defaultOAuthDir();
   }
 
   /**
+   * Reads the record of a server.
+   *
    * @param key The server key.
    * @returns Its record, or `undefined`.
    */
@@ -100,6 +106,8 @@ export class FileOAuthStore implements OAuthStore {
   }
 
   /**
+   * Replaces the record of a server, atomically.
+   *
    * @param key The server key.
    * @param record Its new record.
    */
@@ -118,7 +126,11 @@ export class FileOAuthStore implements OAuthStore {
     }
   }
 
-  /** @param key The server key. */
+  /**
+   * Forgets a server.
+   *
+   * @param key The server key.
+   */
   async delete(key: string): Promise<void> {
     await rm(this.#path(key), { force: true });
   }

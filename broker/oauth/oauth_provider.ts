@@ -20,7 +20,12 @@ import type {
 import { ExecboxError } from "../errors.ts";
 import { MIN_SECRET_LENGTH } from "../redact.ts";
 import type { McpOAuthConfig } from "./oauth_config.ts";
-import type { OAuthRecord, OAuthStore } from "./oauth_store.ts";
+import type {
+  OAuthClientRecord,
+  OAuthDiscoveryRecord,
+  OAuthRecord,
+  OAuthStore,
+} from "./oauth_store.ts";
 
 /** What {@linkcode ExecboxOAuthProvider} needs. */
 export interface ExecboxOAuthProviderOptions {
@@ -136,7 +141,7 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
         ? record.client
         : undefined;
       return {
-        ...stored,
+        ...stored as OAuthClientInformationMixed | undefined,
         client_id: config.clientId,
         ...(config.clientSecret === undefined
           ? {}
@@ -149,7 +154,7 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
     ) {
       throw loginRequiredError(this.#options.key);
     }
-    return record.client;
+    return record.client as OAuthClientInformationMixed | undefined;
   }
 
   /** @param client A registration to keep. */
@@ -159,12 +164,15 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
     if (client.client_secret !== undefined) {
       this.#addSecret(client.client_secret);
     }
-    await this.#update((record) => ({ ...record, client }));
+    await this.#update((record) => ({
+      ...record,
+      client: client as OAuthClientRecord,
+    }));
   }
 
   /** The stored tokens, if any. */
   async tokens(): Promise<OAuthTokens | undefined> {
-    return (await this.#load()).tokens;
+    return (await this.#load()).tokens as OAuthTokens | undefined;
   }
 
   /** @param tokens New tokens (a login, a refresh, client credentials). */
@@ -219,12 +227,15 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
 
   /** @param state Discovery results to reuse. */
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
-    await this.#update((record) => ({ ...record, discovery: state }));
+    await this.#update((record) => ({
+      ...record,
+      discovery: state as unknown as OAuthDiscoveryRecord,
+    }));
   }
 
   /** Discovery results kept from before. */
   async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    return (await this.#load()).discovery;
+    return (await this.#load()).discovery as OAuthDiscoveryState | undefined;
   }
 
   /** @param scope What the server said is no longer valid. */

@@ -7,22 +7,54 @@
  * @module
  */
 
-// @ts-types="@modelcontextprotocol/sdk/client/auth"
-import type { OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js";
-// @ts-types="@modelcontextprotocol/sdk/shared/auth"
-import type {
-  OAuthClientInformationMixed,
-  OAuthTokens,
-} from "@modelcontextprotocol/sdk/shared/auth.js";
+/** Tokens as an authorization server issued them (RFC 6749, section 5.1). */
+export interface OAuthTokenSet {
+  /** The bearer token sent to the server. */
+  access_token: string;
+  /** Its type, `"Bearer"`. */
+  token_type: string;
+  /** The token that gets new tokens without a login. */
+  refresh_token?: string | undefined;
+  /** Seconds the access token lives. */
+  expires_in?: number | undefined;
+  /** The scopes granted. */
+  scope?: string | undefined;
+  /** An OpenID Connect ID token. */
+  id_token?: string | undefined;
+  /** The authorization server that issued them. */
+  issuer?: string | undefined;
+}
+
+/** A client registration (RFC 7591), or the configured client. */
+export interface OAuthClientRecord {
+  /** The client id. */
+  client_id: string;
+  /** The client secret of a confidential client. */
+  client_secret?: string | undefined;
+  /** The redirect URIs registered. */
+  redirect_uris?: string[] | undefined;
+  /** The authorization server it belongs to. */
+  issuer?: string | undefined;
+  /** Other registration fields, kept as received. */
+  [field: string]: unknown;
+}
+
+/** Discovered metadata, kept to skip discovery next time. */
+export interface OAuthDiscoveryRecord {
+  /** The authorization server's URL. */
+  authorizationServerUrl: string;
+  /** Other discovery fields, kept as received. */
+  [field: string]: unknown;
+}
 
 /** Everything execbox keeps about its OAuth session with one server. */
 export interface OAuthRecord {
   /** The tokens the authorization server issued, with their `issuer`. */
-  tokens?: OAuthTokens;
+  tokens?: OAuthTokenSet;
   /** The client registration (dynamic or from the configuration). */
-  client?: OAuthClientInformationMixed;
+  client?: OAuthClientRecord;
   /** Discovered protected-resource and authorization-server metadata. */
-  discovery?: OAuthDiscoveryState;
+  discovery?: OAuthDiscoveryRecord;
   /** The PKCE code verifier of a login in progress. */
   codeVerifier?: string;
 }
@@ -60,6 +92,8 @@ export class MemoryOAuthStore implements OAuthStore {
   readonly #records = new Map<string, string>();
 
   /**
+   * Reads the record of a server.
+   *
    * @param key The server key.
    * @returns A copy of its record.
    */
@@ -69,6 +103,8 @@ export class MemoryOAuthStore implements OAuthStore {
   }
 
   /**
+   * Replaces the record of a server.
+   *
    * @param key The server key.
    * @param record The record, copied.
    */
@@ -77,7 +113,11 @@ export class MemoryOAuthStore implements OAuthStore {
     return Promise.resolve();
   }
 
-  /** @param key The server key. */
+  /**
+   * Forgets a server.
+   *
+   * @param key The server key.
+   */
   delete(key: string): Promise<void> {
     this.#records.delete(key);
     return Promise.resolve();

@@ -100,7 +100,10 @@ Deno.test("FileOAuthStore keeps tokens in a file only its owner can read, in a d
     const files = [...Deno.readDirSync(dir)];
     assert.equal(files.length, 1);
     assert.match(files[0]!.name, /^[0-9a-f]{64}\.json$/);
-    assert.equal(Deno.statSync(`${dir}/${files[0]!.name}`).mode! & 0o777, 0o600);
+    assert.equal(
+      Deno.statSync(`${dir}/${files[0]!.name}`).mode! & 0o777,
+      0o600,
+    );
     assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
     assert.equal((await store.get("docs"))?.tokens?.access_token, "at-secret");
     await store.delete("docs");

@@ -56,7 +56,10 @@ Deno.test("loginUpstream() discovers, registers, logs in with PKCE over a loopba
     oauthStore: store,
   });
   try {
-    assert.equal(value(await broker.execute(`await docs.add({ a: 2, b: 3 })`)), 5);
+    assert.equal(
+      value(await broker.execute(`await docs.add({ a: 2, b: 3 })`)),
+      5,
+    );
     // No second login or registration: the stored tokens were enough.
     assert.equal(server.counts.registrations, 1);
     assert.equal(server.counts.authorizations, 1);
@@ -72,7 +75,8 @@ Deno.test("createBroker() fails for a server that needs a login it does not have
     mcpServers: { docs: { url: server.url } },
     oauthStore: new MemoryOAuthStore(),
   }).then(
-    (broker) => broker.close().then(() => assert.fail("createBroker() resolved")),
+    (broker) =>
+      broker.close().then(() => assert.fail("createBroker() resolved")),
     (error: unknown) => error,
   );
   assert.ok(error instanceof ExecboxError);
@@ -116,7 +120,10 @@ Deno.test("McpUpstream refreshes expired tokens, stores the new ones, and two ca
     oauthStore: store,
   });
   try {
-    assert.equal(value(await broker.execute(`await docs.add({ a: 1, b: 1 })`)), 2);
+    assert.equal(
+      value(await broker.execute(`await docs.add({ a: 1, b: 1 })`)),
+      2,
+    );
     server.expireAccessTokens();
     // The refresh answers only once both calls have met a 401, so the two
     // overlap; a second refresh with the same (rotated) token would fail.
@@ -129,7 +136,10 @@ Deno.test("McpUpstream refreshes expired tokens, stores the new ones, and two ca
     assert.equal(server.counts.refreshes, 1);
     const after = await store.get("docs");
     assert.notEqual(after?.tokens?.access_token, before?.tokens?.access_token);
-    assert.notEqual(after?.tokens?.refresh_token, before?.tokens?.refresh_token);
+    assert.notEqual(
+      after?.tokens?.refresh_token,
+      before?.tokens?.refresh_token,
+    );
   } finally {
     await broker.close();
   }
@@ -154,7 +164,10 @@ Deno.test("McpUpstream gets tokens with client credentials, without a login", as
     oauthStore: new MemoryOAuthStore(),
   });
   try {
-    assert.equal(value(await broker.execute(`await m2m.add({ a: 4, b: 5 })`)), 9);
+    assert.equal(
+      value(await broker.execute(`await m2m.add({ a: 4, b: 5 })`)),
+      9,
+    );
     assert.equal(server.counts.clientCredentials, 1);
     assert.equal(server.counts.registrations, 0);
     const request = server.tokenRequests.at(-1)!;
