@@ -8,6 +8,10 @@
  */
 
 import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/client/auth"
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+// @ts-types="@modelcontextprotocol/sdk/server/auth/errors"
+import { OAuthError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
@@ -224,8 +228,12 @@ export class McpUpstream {
         this.#client = undefined;
         await client.close().catch(() => {});
         await transport.close().catch(() => {});
-        // A login the server needs is not a transport to fall back from.
-        if (error instanceof ExecboxError) break;
+        // A login the server needs, or an OAuth answer, is not a transport
+        // to fall back from.
+        if (
+          error instanceof ExecboxError || error instanceof OAuthError ||
+          error instanceof UnauthorizedError
+        ) break;
       }
     }
     this.#failures++;
@@ -235,7 +243,11 @@ export class McpUpstream {
       ? ""
       : stderrTail(this.#lastTransport);
     const stderr = tail ? `; stderr: ${tail}` : "";
-    this.#lastError = (lastError as Error)?.message ?? String(lastError);
+    this.#lastError = lastError instanceof OAuthError
+      ? `the authorization server answered ${lastError.errorCode}${
+        lastError.message ? ` (${lastError.message})` : ""
+      }`
+      : (lastError as Error)?.message ?? String(lastError);
     throw new ExecboxError(
       "mcp_unavailable",
       this.#redact(

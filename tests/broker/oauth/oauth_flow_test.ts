@@ -178,3 +178,35 @@ Deno.test("McpUpstream gets tokens with client credentials, without a login", as
     await broker.close();
   }
 });
+
+Deno.test("createBroker() reports a refused client secret as the authorization server's error, without the secret", async () => {
+  await using server = startOAuthServer({
+    machineClient: { id: "m2m-client", secret: "right-secret-value" },
+  });
+  const error = await createBroker({
+    pool: { size: 0 },
+    mcpServers: {
+      m2m: {
+        url: server.url,
+        oauth: {
+          grant: "client_credentials",
+          clientId: "m2m-client",
+          clientSecret: "wrong-secret-value",
+        },
+      },
+    },
+    oauthStore: new MemoryOAuthStore(),
+  }).then(
+    (broker) =>
+      broker.close().then(() => assert.fail("createBroker() resolved")),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof ExecboxError);
+  assert.equal(error.code, "mcp_unavailable");
+  assert.match(
+    error.message,
+    /^MCP server "m2m" failed to start: .*invalid_client/,
+  );
+  assert.ok(!error.message.includes("wrong-secret-value"));
+  assert.ok(!error.message.includes(btoa("m2m-client:wrong-secret-value")));
+});
