@@ -100,7 +100,9 @@ async function main(): Promise<number> {
   try {
     const tool = broker.tools().find((t) => t.namespace === "server");
     if (tool === undefined) {
-      console.error("execbox conformance client: the server lists no tools");
+      process.stderr.write(
+        `${"execbox conformance client: the server lists no tools"}\n`,
+      );
       return 0;
     }
     const run = await broker.execute(
@@ -108,7 +110,7 @@ async function main(): Promise<number> {
         JSON.stringify(_argument(tool.inputSchema))
       });`,
     );
-    console.log(JSON.stringify(run));
+    process.stdout.write(`${JSON.stringify(run)}\n`);
     return run.ok ? 0 : 1;
   } finally {
     await broker.close();
@@ -118,6 +120,8 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (error) {
-  console.error(`execbox conformance client: ${(error as Error).message}`);
+  process.stderr.write(
+    `${`execbox conformance client: ${(error as Error).message}`}\n`,
+  );
   process.exitCode = 1;
 }
