@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     const tool = broker.tools().find((t) => t.namespace === "server");
     if (tool === undefined) {
       process.stderr.write(
-        `${"execbox conformance client: the server lists no tools"}\n`,
+        "execbox conformance client: the server lists no tools\n",
       );
       return 0;
     }
@@ -121,7 +121,7 @@ try {
   process.exitCode = await main();
 } catch (error) {
   process.stderr.write(
-    `${`execbox conformance client: ${(error as Error).message}`}\n`,
+    `execbox conformance client: ${(error as Error).message}\n`,
   );
   process.exitCode = 1;
 }
