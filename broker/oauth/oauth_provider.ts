@@ -152,6 +152,7 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
       record.client === undefined && record.tokens === undefined &&
       this.#options.login === undefined && !this.#machine
     ) {
+      this.#record = undefined;
       throw loginRequiredError(this.#options.key);
     }
     return record.client as OAuthClientInformationMixed | undefined;
@@ -192,7 +193,12 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
    */
   async redirectToAuthorization(url: URL): Promise<void> {
     const login = this.#options.login;
-    if (login === undefined) throw loginRequiredError(this.#options.key);
+    if (login === undefined) {
+      // The next attempt reads the store again: `execbox auth` may have
+      // stored new tokens by then.
+      this.#record = undefined;
+      throw loginRequiredError(this.#options.key);
+    }
     await login.open(url);
   }
 
@@ -242,10 +248,16 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
   async invalidateCredentials(
     scope: "all" | "client" | "tokens" | "verifier" | "discovery",
   ): Promise<void> {
+    const refused = (await this.#load()).tokens?.access_token;
     await this.#update((record) => {
       const next = { ...record };
       if (scope === "all" || scope === "client") delete next.client;
-      if (scope === "all" || scope === "tokens") delete next.tokens;
+      // Only the tokens that were refused: another process (`execbox auth`)
+      // may have stored new ones meanwhile.
+      if (
+        (scope === "all" || scope === "tokens") &&
+        next.tokens?.access_token === refused
+      ) delete next.tokens;
       if (scope === "all" || scope === "verifier") delete next.codeVerifier;
       if (scope === "all" || scope === "discovery") delete next.discovery;
       return next;
@@ -272,9 +284,11 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
     return this.#record;
   }
 
-  // One write at a time, each on the record the last one left.
+  // One write at a time, each on the record as stored now (another process
+  // may have written since it was loaded).
   #update(change: (record: OAuthRecord) => OAuthRecord): Promise<void> {
     const write = this.#writes.then(async () => {
+      this.#record = undefined;
       const next = change(await this.#load());
       this.#record = Promise.resolve(next);
       await this.#options.store.set(this.#options.key, next);

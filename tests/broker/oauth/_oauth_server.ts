@@ -38,6 +38,8 @@ export interface OAuthServer extends AsyncDisposable {
   tokenRequests: URLSearchParams[];
   /** Makes every access token issued so far invalid (as if expired). */
   expireAccessTokens(): void;
+  /** Makes every access and refresh token issued so far invalid. */
+  revokeAll(): void;
   /**
    * Holds the answer to refresh requests until `release` settles (so a test
    * can make refreshes overlap).
@@ -270,6 +272,10 @@ export function startOAuthServer(
     counts,
     tokenRequests,
     expireAccessTokens: () => accessTokens.clear(),
+    revokeAll: () => {
+      accessTokens.clear();
+      refreshTokens.clear();
+    },
     holdRefreshes: (release) => (hold = release),
     unauthorizedCount: (n) =>
       counts.unauthorized >= n

@@ -210,3 +210,43 @@ Deno.test("createBroker() reports a refused client secret as the authorization s
   assert.ok(!error.message.includes("wrong-secret-value"));
   assert.ok(!error.message.includes(btoa("m2m-client:wrong-secret-value")));
 });
+
+Deno.test("Broker.execute() fails calls to a server whose tokens were revoked with 'run execbox auth', and uses a new login without a restart", async () => {
+  await using server = startOAuthServer();
+  const store = new MemoryOAuthStore();
+  const login = () =>
+    loginUpstream({
+      key: "docs",
+      config: { url: server.url },
+      store,
+      host: denoHost,
+      open: (url) => followAuthorization(url),
+    });
+  await login();
+  const broker = await createBroker({
+    pool: { size: 1 },
+    mcpServers: { docs: { url: server.url } },
+    oauthStore: store,
+  });
+  try {
+    assert.equal(
+      value(await broker.execute(`await docs.add({ a: 1, b: 1 })`)),
+      2,
+    );
+    server.revokeAll();
+    const refused = await broker.execute(
+      `try { await docs.add({ a: 1, b: 2 }); } catch (e) { return e.message; }`,
+    );
+    assert.match(
+      String(value(refused)),
+      /OAuth login required for MCP server "docs": run "execbox auth docs"/,
+    );
+    await login();
+    assert.equal(
+      value(await broker.execute(`await docs.add({ a: 2, b: 2 })`)),
+      4,
+    );
+  } finally {
+    await broker.close();
+  }
+});
