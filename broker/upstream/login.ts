@@ -9,7 +9,10 @@
 
 import { Client } from "@modelcontextprotocol/sdk/client";
 // @ts-types="@modelcontextprotocol/sdk/client/auth"
-import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import {
+  auth as sdkAuth,
+  UnauthorizedError,
+} from "@modelcontextprotocol/sdk/client/auth.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse"
 import type { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
@@ -109,6 +112,34 @@ export async function loginUpstream(
     ) delete record.client;
     await store.set(key, record);
 
+    const receivedCode = async (): Promise<string> => {
+      const url = await _wait(redirect, options.timeoutMs ?? 300_000);
+      const error = url.searchParams.get("error");
+      if (error !== null) {
+        const description = url.searchParams.get("error_description");
+        throw new ExecboxError(
+          "oauth_error",
+          `OAuth login to MCP server "${key}" failed: ${error}${
+            description ? ` (${description})` : ""
+          }`,
+        );
+      }
+      const state = url.searchParams.get("state");
+      if (state === null || state !== provider.lastState) {
+        throw new ExecboxError(
+          "oauth_error",
+          `OAuth login to MCP server "${key}" failed: the redirect's state does not match`,
+        );
+      }
+      const code = url.searchParams.get("code");
+      if (code === null) {
+        throw new ExecboxError(
+          "oauth_error",
+          `OAuth login to MCP server "${key}" failed: the redirect has no code`,
+        );
+      }
+      return code;
+    };
     let shown = false;
     const provider = new ExecboxOAuthProvider({
       key,
@@ -128,36 +159,33 @@ export async function loginUpstream(
       | StreamableHTTPClientTransport
       | SSEClientTransport;
     const first = await _connect(transport);
+    let interactive = first === undefined;
     if (first === undefined) {
       if (!shown) throw new Error(`MCP server "${key}" refused the login`);
-      const url = await _wait(redirect, options.timeoutMs ?? 300_000);
-      const error = url.searchParams.get("error");
-      if (error !== null) {
-        const description = url.searchParams.get("error_description");
-        throw new ExecboxError(
-          "oauth_error",
-          `OAuth login to MCP server "${key}" failed: ${error}${
-            description ? ` (${description})` : ""
-          }`,
-        );
+      await transport.finishAuth(await receivedCode());
+    } else {
+      await first.close();
+      // A server may answer `initialize` without a login and ask for one
+      // only later (for a tool call): log in anyway when it publishes OAuth
+      // metadata. One that does not needs no login.
+      const machine = config.oauth?.grant === "client_credentials";
+      if (!machine && (await store.get(key))?.tokens === undefined) {
+        const started = await sdkAuth(provider, {
+          serverUrl: config.url,
+          ...(config.oauth?.scope ? { scope: config.oauth.scope } : {}),
+          fetchFn: auth.fetch,
+        }).catch(() => undefined);
+        if (started === "REDIRECT" && shown) {
+          interactive = true;
+          await sdkAuth(provider, {
+            serverUrl: config.url,
+            authorizationCode: await receivedCode(),
+            fetchFn: auth.fetch,
+          });
+        }
       }
-      const state = url.searchParams.get("state");
-      if (provider.lastState !== undefined && state !== provider.lastState) {
-        throw new ExecboxError(
-          "oauth_error",
-          `OAuth login to MCP server "${key}" failed: the redirect's state does not match`,
-        );
-      }
-      const code = url.searchParams.get("code");
-      if (code === null) {
-        throw new ExecboxError(
-          "oauth_error",
-          `OAuth login to MCP server "${key}" failed: the redirect has no code`,
-        );
-      }
-      await transport.finishAuth(code);
-      await provider.invalidateCredentials("verifier");
-    } else await first.close();
+    }
+    await provider.invalidateCredentials("verifier");
     // Prove the tokens work, through the same path `serve` takes.
     const check = new ExecboxOAuthProvider({
       key,
@@ -181,7 +209,7 @@ export async function loginUpstream(
       const tools = again.getServerCapabilities()?.tools === undefined
         ? 0
         : (await again.listTools()).tools.length;
-      return { interactive: first === undefined, tools };
+      return { interactive, tools };
     } finally {
       await again.close();
     }

@@ -53,6 +53,8 @@ export interface OAuthServer extends AsyncDisposable {
 export interface OAuthServerOptions {
   /** A client registered beforehand for client credentials. */
   machineClient?: { id: string; secret: string };
+  /** JSON-RPC methods `/mcp` answers without a token (all others need one). */
+  publicMethods?: string[];
 }
 
 async function _s256(verifier: string): Promise<string> {
@@ -241,7 +243,14 @@ export function startOAuthServer(
             /^Bearer /,
             "",
           );
-          if (bearer === undefined || !accessTokens.has(bearer)) {
+          const method = request.method === "POST"
+            ? await request.clone().json().then(
+              (body) => body?.method,
+              () => undefined,
+            )
+            : undefined;
+          const open = options.publicMethods?.includes(method) ?? false;
+          if (!open && (bearer === undefined || !accessTokens.has(bearer))) {
             counts.unauthorized++;
             for (const w of waiters) {
               if (counts.unauthorized >= w.n) w.resolve();

@@ -250,3 +250,32 @@ Deno.test("Broker.execute() fails calls to a server whose tokens were revoked wi
     await broker.close();
   }
 });
+
+Deno.test("loginUpstream() logs in to a server that answers initialize without a login and asks for one on tool calls", async () => {
+  await using server = startOAuthServer({
+    publicMethods: ["initialize", "notifications/initialized", "tools/list"],
+  });
+  const store = new MemoryOAuthStore();
+  const result = await loginUpstream({
+    key: "docs",
+    config: { url: server.url },
+    store,
+    host: denoHost,
+    open: (url) => followAuthorization(url),
+  });
+  assert.deepEqual(result, { interactive: true, tools: 2 });
+  assert.equal(server.counts.codeGrants, 1);
+  const broker = await createBroker({
+    pool: { size: 1 },
+    mcpServers: { docs: { url: server.url } },
+    oauthStore: store,
+  });
+  try {
+    assert.equal(
+      value(await broker.execute(`await docs.add({ a: 5, b: 5 })`)),
+      10,
+    );
+  } finally {
+    await broker.close();
+  }
+});
