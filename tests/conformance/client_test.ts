@@ -37,6 +37,7 @@ const PASSING = [
   "auth/scope-from-www-authenticate",
   "auth/scope-from-scopes-supported",
   "auth/scope-omitted-when-undefined",
+  "auth/scope-retry-limit",
   "auth/token-endpoint-auth-basic",
   "auth/token-endpoint-auth-post",
   "auth/token-endpoint-auth-none",
@@ -48,11 +49,10 @@ const NOT_PASSING: Record<string, string> = {
   // A warning: execbox registers dynamically; it publishes no client ID
   // metadata document (it would need an HTTPS URL of its own).
   "auth/basic-cimd": "cimd-client-id-used",
-  // The server asks for a (wider) login in the middle of a session, after
-  // `initialize` succeeded without one: `serve` and `mcp` never open a
-  // browser, so the call fails with "run execbox auth".
-  "auth/scope-step-up": "scope-step-up-initial",
-  "auth/scope-retry-limit": "scope-retry-limit",
+  // The login passes; then a tool call asks for a wider scope (403
+  // insufficient_scope) in the middle of a session: `serve` and `mcp` never
+  // open a browser, so the call fails with "run execbox auth".
+  "auth/scope-step-up": "scope-step-up-escalation",
   // private_key_jwt client authentication is not supported.
   "auth/client-credentials-jwt": "client-credentials-assertion-type",
 };
