@@ -194,6 +194,9 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
   async redirectToAuthorization(url: URL): Promise<void> {
     const login = this.#options.login;
     if (login === undefined) {
+      // The next login asks for the scope the server wants now (a step-up).
+      const scope = url.searchParams.get("scope");
+      if (scope) await this.#update((record) => ({ ...record, scope }));
       // The next attempt reads the store again: `execbox auth` may have
       // stored new tokens by then.
       this.#record = undefined;

@@ -57,6 +57,11 @@ export interface OAuthRecord {
   discovery?: OAuthDiscoveryRecord;
   /** The PKCE code verifier of a login in progress. */
   codeVerifier?: string;
+  /**
+   * The scope the server last asked for when it wanted a login (a step-up to
+   * a wider scope), for the next login to request.
+   */
+  scope?: string;
 }
 
 /**

@@ -158,30 +158,40 @@ export async function loginUpstream(
     const transport = transportAttempts(config, options.host, auth)[0]!() as
       | StreamableHTTPClientTransport
       | SSEClientTransport;
-    const first = await _connect(transport);
-    let interactive = first === undefined;
-    if (first === undefined) {
-      if (!shown) throw new Error(`MCP server "${key}" refused the login`);
-      await transport.finishAuth(await receivedCode());
+    // Starts a login without a 401 to start it; false when none was needed.
+    const authorize = async (scope: string | undefined): Promise<boolean> => {
+      const started = await sdkAuth(provider, {
+        serverUrl: config.url,
+        ...(scope ? { scope } : {}),
+        fetchFn: auth.fetch,
+      });
+      if (started !== "REDIRECT" || !shown) return false;
+      await sdkAuth(provider, {
+        serverUrl: config.url,
+        authorizationCode: await receivedCode(),
+        fetchFn: auth.fetch,
+      });
+      return true;
+    };
+    let interactive: boolean;
+    if (record.scope !== undefined && record.discovery !== undefined) {
+      // The server asked for a wider scope than the last login's (a
+      // step-up): log in for that scope; discovery is in the record.
+      interactive = await authorize(record.scope);
     } else {
-      await first.close();
-      // A server may answer `initialize` without a login and ask for one
-      // only later (for a tool call): log in anyway when it publishes OAuth
-      // metadata. One that does not needs no login.
-      const machine = config.oauth?.grant === "client_credentials";
-      if (!machine && (await store.get(key))?.tokens === undefined) {
-        const started = await sdkAuth(provider, {
-          serverUrl: config.url,
-          ...(config.oauth?.scope ? { scope: config.oauth.scope } : {}),
-          fetchFn: auth.fetch,
-        }).catch(() => undefined);
-        if (started === "REDIRECT" && shown) {
-          interactive = true;
-          await sdkAuth(provider, {
-            serverUrl: config.url,
-            authorizationCode: await receivedCode(),
-            fetchFn: auth.fetch,
-          });
+      const first = await _connect(transport);
+      interactive = first === undefined;
+      if (first === undefined) {
+        if (!shown) throw new Error(`MCP server "${key}" refused the login`);
+        await transport.finishAuth(await receivedCode());
+      } else {
+        await first.close();
+        // A server may answer `initialize` without a login and ask for one
+        // only later (for a tool call): log in anyway when it publishes
+        // OAuth metadata. One that does not needs no login.
+        const machine = config.oauth?.grant === "client_credentials";
+        if (!machine && (await store.get(key))?.tokens === undefined) {
+          interactive = await authorize(config.oauth?.scope).catch(() => false);
         }
       }
     }

@@ -105,11 +105,22 @@ async function main(): Promise<number> {
       );
       return 0;
     }
-    const run = await broker.execute(
-      `return await server[${JSON.stringify(tool.name)}](${
-        JSON.stringify(_argument(tool.inputSchema))
-      });`,
-    );
+    const code = `return await server[${JSON.stringify(tool.name)}](${
+      JSON.stringify(_argument(tool.inputSchema))
+    });`;
+    let run = await broker.execute(code);
+    // What a person does when a call asks for a login (a step-up to a wider
+    // scope): run `execbox auth`, then try again.
+    if (!run.ok && run.error.message.includes('run "execbox auth server"')) {
+      await loginUpstream({
+        key: "server",
+        config,
+        store,
+        host: denoHost,
+        open: _browse,
+      });
+      run = await broker.execute(code);
+    }
     process.stdout.write(`${JSON.stringify(run)}\n`);
     return run.ok ? 0 : 1;
   } finally {
