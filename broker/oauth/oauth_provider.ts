@@ -267,6 +267,16 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
     });
   }
 
+  /** Reads the store again at the next use (the server refused a token). */
+  forget(): void {
+    this.#record = undefined;
+  }
+
+  /** @param scope The scope a step-up asked for, for the next login. */
+  async noteScope(scope: string): Promise<void> {
+    await this.#update((record) => ({ ...record, scope }));
+  }
+
   #load(): Promise<OAuthRecord> {
     this.#record ??= this.#options.store.get(this.#options.key).then(
       (record) => {

@@ -44,8 +44,12 @@ import {
   type TransportAuth,
 } from "./transport.ts";
 import type { OAuthStore } from "../oauth/oauth_store.ts";
-import { ExecboxOAuthProvider } from "../oauth/oauth_provider.ts";
+import {
+  ExecboxOAuthProvider,
+  loginRequiredError,
+} from "../oauth/oauth_provider.ts";
 import { refreshOnceFetch } from "../oauth/refresh_once.ts";
+import { watchRefusals } from "../oauth/refusals.ts";
 import {
   type ResolvedSchema,
   resolveSchema,
@@ -366,6 +370,10 @@ export class McpUpstream {
         : unwrapToolResult(result);
       return redactValue(value, this.#options.secrets);
     } catch (error) {
+      // The SDK gives up on a step-up it cannot do without a browser.
+      if (/403 after trying upscoping/.test((error as Error)?.message)) {
+        throw loginRequiredError(this.key);
+      }
       throw callError(this.key, name, timeout, error, this.#options.secrets);
     } finally {
       this.#logs.leave(context.log);
@@ -406,14 +414,15 @@ export class McpUpstream {
       name.toLowerCase() === "authorization"
     );
     if (fixed && config.oauth === undefined) return undefined;
+    const provider = new ExecboxOAuthProvider({
+      key: this.key,
+      config: config.oauth,
+      store: oauthStore,
+      secrets,
+    });
     return {
-      provider: new ExecboxOAuthProvider({
-        key: this.key,
-        config: config.oauth,
-        store: oauthStore,
-        secrets,
-      }),
-      fetch: refreshOnceFetch(this.key, fetch),
+      provider,
+      fetch: watchRefusals(refreshOnceFetch(this.key, fetch), provider),
     };
   }
 

@@ -55,6 +55,11 @@ export interface OAuthServerOptions {
   machineClient?: { id: string; secret: string };
   /** JSON-RPC methods `/mcp` answers without a token (all others need one). */
   publicMethods?: string[];
+  /**
+   * A scope `tools/call` needs beyond `"base"` (the only one the metadata
+   * lists): a token without it gets 403 `insufficient_scope`.
+   */
+  toolScope?: string;
 }
 
 async function _s256(verifier: string): Promise<string> {
@@ -114,17 +119,23 @@ export function startOAuthServer(
   const clients = new Map<string, { redirectUris: string[] }>();
   const codes = new Map<
     string,
-    { clientId: string; challenge: string; redirectUri: string }
+    {
+      clientId: string;
+      challenge: string;
+      redirectUri: string;
+      scopes: string[];
+    }
   >();
-  const accessTokens = new Set<string>();
-  const refreshTokens = new Set<string>();
+  // Each token with the scopes it grants.
+  const accessTokens = new Map<string, string[]>();
+  const refreshTokens = new Map<string, string[]>();
   let hold: Promise<void> | undefined;
   const waiters: { n: number; resolve: () => void }[] = [];
   let origin = "";
 
-  const issue = (refresh: boolean) => {
+  const issue = (refresh: boolean, scopes: string[] = []) => {
     const access = `at-${crypto.randomUUID()}`;
-    accessTokens.add(access);
+    accessTokens.set(access, scopes);
     const body: Record<string, unknown> = {
       access_token: access,
       token_type: "Bearer",
@@ -132,7 +143,7 @@ export function startOAuthServer(
     };
     if (refresh) {
       const token = `rt-${crypto.randomUUID()}`;
-      refreshTokens.add(token);
+      refreshTokens.set(token, scopes);
       body.refresh_token = token;
     }
     return _json(body);
@@ -151,17 +162,18 @@ export function startOAuthServer(
         code.challenge !== await _s256(params.get("code_verifier") ?? "")
       ) return _json({ error: "invalid_grant" }, 400);
       counts.codeGrants++;
-      return issue(true);
+      return issue(true, code.scopes);
     }
     if (grant === "refresh_token") {
       counts.refreshes++;
       await hold;
       const old = params.get("refresh_token") ?? "";
+      const scopes = refreshTokens.get(old);
       // Rotation: a refresh token works once.
-      if (!refreshTokens.delete(old)) {
+      if (scopes === undefined || !refreshTokens.delete(old)) {
         return _json({ error: "invalid_grant" }, 400);
       }
-      return issue(true);
+      return issue(true, scopes);
     }
     if (grant === "client_credentials") {
       const machine = options.machineClient;
@@ -187,6 +199,7 @@ export function startOAuthServer(
           return _json({
             resource: `${origin}/mcp`,
             authorization_servers: [origin],
+            ...(options.toolScope ? { scopes_supported: ["base"] } : {}),
           });
         case "/.well-known/oauth-authorization-server":
           return _json({
@@ -229,6 +242,7 @@ export function startOAuthServer(
             clientId: q.get("client_id")!,
             challenge: q.get("code_challenge") ?? "",
             redirectUri,
+            scopes: (q.get("scope") ?? "").split(" ").filter(Boolean),
           });
           const back = new URL(redirectUri);
           back.searchParams.set("code", code);
@@ -260,6 +274,19 @@ export function startOAuthServer(
               headers: {
                 "www-authenticate":
                   `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+              },
+            });
+          }
+          const granted = accessTokens.get(bearer ?? "") ?? [];
+          if (
+            options.toolScope && method === "tools/call" &&
+            !granted.includes(options.toolScope)
+          ) {
+            return new Response(null, {
+              status: 403,
+              headers: {
+                "www-authenticate":
+                  `Bearer error="insufficient_scope", scope="base ${options.toolScope}", resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
               },
             });
           }

@@ -279,3 +279,42 @@ Deno.test("loginUpstream() logs in to a server that answers initialize without a
     await broker.close();
   }
 });
+
+Deno.test("Broker.execute() fails a call that needs a wider scope with 'run execbox auth', and the next login asks for that scope", async () => {
+  await using server = startOAuthServer({ toolScope: "tools:call" });
+  const store = new MemoryOAuthStore();
+  const shown: URL[] = [];
+  const login = () =>
+    loginUpstream({
+      key: "docs",
+      config: { url: server.url },
+      store,
+      host: denoHost,
+      open: async (url) => {
+        shown.push(url);
+        await followAuthorization(url);
+      },
+    });
+  await login();
+  assert.equal(shown[0]?.searchParams.get("scope"), "base");
+  const broker = await createBroker({
+    pool: { size: 1 },
+    mcpServers: { docs: { url: server.url } },
+    oauthStore: store,
+  });
+  try {
+    const code =
+      `try { return await docs.add({ a: 1, b: 2 }); } catch (e) { return e.message; }`;
+    assert.match(
+      String(value(await broker.execute(code))),
+      /OAuth login required for MCP server "docs": run "execbox auth docs"/,
+    );
+    assert.equal((await store.get("docs"))?.scope, "base tools:call");
+    await login();
+    assert.equal(shown[1]?.searchParams.get("scope"), "base tools:call");
+    // The running broker uses the wider tokens without a restart.
+    assert.equal(value(await broker.execute(code)), 3);
+  } finally {
+    await broker.close();
+  }
+});
