@@ -191,7 +191,12 @@ export async function loginUpstream(
         // OAuth metadata. One that does not needs no login.
         const machine = config.oauth?.grant === "client_credentials";
         if (!machine && (await store.get(key))?.tokens === undefined) {
-          interactive = await authorize(config.oauth?.scope).catch(() => false);
+          // Discovery failing means no OAuth; a failure after the browser
+          // step is the login's.
+          interactive = await authorize(config.oauth?.scope).catch((error) => {
+            if (shown) throw error;
+            return false;
+          });
         }
       }
     }
