@@ -89,6 +89,28 @@ Deno.test("loginUpstream() refuses a redirect whose state was forged, and stores
   assert.equal((await store.get("docs"))?.tokens, undefined);
 });
 
+Deno.test("loginUpstream() refuses a forged state in a login the server did not ask for with a 401", async () => {
+  await using server = startOAuthServer({
+    publicMethods: ["initialize", "notifications/initialized", "tools/list"],
+  });
+  const store = new MemoryOAuthStore();
+  const error = await loginUpstream({
+    key: "docs",
+    config: { url: server.url },
+    store,
+    host: denoHost,
+    open: (url) =>
+      followAuthorization(url, (redirect) => {
+        redirect.searchParams.set("state", "attacker-state");
+        return redirect;
+      }),
+  }).then(() => assert.fail("loginUpstream() resolved"), (e: unknown) => e);
+  assert.ok(error instanceof ExecboxError);
+  assert.equal(error.code, "oauth_error");
+  assert.equal(server.counts.codeGrants, 0);
+  assert.equal((await store.get("docs"))?.tokens, undefined);
+});
+
 Deno.test("FileOAuthStore keeps tokens in a file only its owner can read, in a directory only its owner can open", async () => {
   const parent = await Deno.makeTempDir();
   try {
