@@ -65,6 +65,8 @@ export class ToolSources {
       ),
     }));
     const oauthStore = options.oauthStore ?? new FileOAuthStore();
+    // (The file store reads nothing, not even the environment, until an HTTP
+    // server uses it: a broker without network permissions still starts.)
     for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
       if (config.disabled) continue;
       const secrets = [

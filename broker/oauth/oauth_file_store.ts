@@ -71,16 +71,22 @@ export function defaultOAuthDir(): string {
  * ```
  */
 export class FileOAuthStore implements OAuthStore {
-  /** The directory of the records. */
-  readonly dir: string;
+  #dir: string | undefined;
 
   /**
-   * Creates a store; nothing is touched until the first write.
+   * Creates a store; nothing is read (not even the environment, for the
+   * default directory) until the first use.
    *
    * @param options Where to keep the records.
    */
   constructor(options: FileOAuthStoreOptions = {}) {
-    this.dir = options.dir ?? defaultOAuthDir();
+    this.#dir = options.dir;
+  }
+
+  /** The directory of the records. */
+  get dir(): string {
+    this.#dir ??= defaultOAuthDir();
+    return this.#dir;
   }
 
   /**

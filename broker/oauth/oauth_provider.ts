@@ -171,9 +171,17 @@ export class ExecboxOAuthProvider implements OAuthClientProvider {
     }));
   }
 
-  /** The stored tokens, if any. */
+  /**
+   * The stored tokens, if any. A store that cannot be read has none here, so
+   * a server that never asks for OAuth works without one; the login that a
+   * server asking for it starts meets the store's error.
+   */
   async tokens(): Promise<OAuthTokens | undefined> {
-    return (await this.#load()).tokens as OAuthTokens | undefined;
+    try {
+      return (await this.#load()).tokens as OAuthTokens | undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** @param tokens New tokens (a login, a refresh, client credentials). */
