@@ -22,11 +22,15 @@ interface _Answer {
   body: ArrayBuffer;
 }
 
-// The last refresh of each server: its refresh token and its answer.
-const _refreshes = new Map<
-  string,
-  { token: string; answer: Promise<_Answer> }
->();
+interface _Refresh {
+  token: string;
+  answer: Promise<_Answer>;
+}
+
+// The last refresh of each server, per store: tokens in one store belong to
+// one identity, and a token must never reach a server, or a tenant, it was
+// not issued for.
+const _refreshes = new WeakMap<object, Map<string, _Refresh>>();
 
 function _refreshToken(init: RequestInit | undefined): string | undefined {
   const body = init?.body;
@@ -59,6 +63,7 @@ function _accessToken(answer: _Answer | undefined): string | undefined {
 // A 401 for a token the last refresh (finished or in flight) replaced: once
 // more with the new token.
 async function _retryRefused(
+  refreshes: Map<string, _Refresh>,
   key: string,
   base: FetchLike,
   url: string | URL,
@@ -66,7 +71,7 @@ async function _retryRefused(
   response: Response,
 ): Promise<Response> {
   const sent = _bearer(init);
-  const last = _refreshes.get(key);
+  const last = refreshes.get(key);
   if (sent === undefined || last === undefined) return response;
   const access = _accessToken(await last.answer.catch(() => undefined));
   if (access === undefined || access === sent) return response;
@@ -76,31 +81,57 @@ async function _retryRefused(
   return await base(url, { ...init, headers });
 }
 
+/** Whose refreshes {@linkcode refreshOnceFetch} shares. */
+export interface RefreshOnceOptions {
+  /** The store the tokens live in (refreshes are shared within one store). */
+  store: object;
+  /** The server's key in `mcpServers`. */
+  key: string;
+  /** The server's URL. */
+  url: string;
+}
+
 /**
  * A fetch that runs each refresh of a server's tokens once: a refresh that
  * posts the refresh token another one is posting, or posted last, gets a
  * copy of that one's answer instead of a request of its own.
  *
- * @param key The server's key.
  * @param base The fetch to wrap.
+ * @param options The store and the server the tokens belong to.
  * @returns The fetch to give the transport (it also serves `auth()`).
  *
  * @example Give a transport the fetch
  * ```ts
  * import { refreshOnceFetch } from "./refresh_once.ts";
- * const fetchFn = refreshOnceFetch("github", fetch);
+ * import { MemoryOAuthStore } from "./oauth_store.ts";
+ * const fetchFn = refreshOnceFetch(fetch, {
+ *   store: new MemoryOAuthStore(),
+ *   key: "github",
+ *   url: "https://api.githubcopilot.com/mcp/",
+ * });
  * ```
  */
-export function refreshOnceFetch(key: string, base: FetchLike): FetchLike {
+export function refreshOnceFetch(
+  base: FetchLike,
+  options: RefreshOnceOptions,
+): FetchLike {
+  const { store } = options;
+  const key = `${options.key}\n${options.url}`;
+  let refreshes = _refreshes.get(store);
+  if (refreshes === undefined) {
+    refreshes = new Map();
+    _refreshes.set(store, refreshes);
+  }
+  const shared = refreshes;
   return async (url, init) => {
     const token = init?.method === "POST" ? _refreshToken(init) : undefined;
     if (token === undefined) {
       const response = await base(url, init);
       return response.status === 401
-        ? await _retryRefused(key, base, url, init, response)
+        ? await _retryRefused(shared, key, base, url, init, response)
         : response;
     }
-    let last = _refreshes.get(key);
+    let last = shared.get(key);
     if (last?.token !== token) {
       const answer = base(url, init).then(async (response) => ({
         status: response.status,
@@ -109,10 +140,10 @@ export function refreshOnceFetch(key: string, base: FetchLike): FetchLike {
         body: await response.arrayBuffer(),
       }));
       last = { token, answer };
-      _refreshes.set(key, last);
+      shared.set(key, last);
       // A failed request may be retried with the same token.
       answer.catch(() => {
-        if (_refreshes.get(key) === last) _refreshes.delete(key);
+        if (shared.get(key) === last) shared.delete(key);
       });
     }
     const answer = await last.answer;

@@ -154,7 +154,8 @@ export async function loginUpstream(
         },
       },
     });
-    const auth = { provider, fetch: refreshOnceFetch(key, fetch) };
+    const refreshing = refreshOnceFetch(fetch, { store, key, url: config.url });
+    const auth = { provider, fetch: refreshing };
     const transport = transportAttempts(config, options.host, auth)[0]!() as
       | StreamableHTTPClientTransport
       | SSEClientTransport;
@@ -211,7 +212,7 @@ export async function loginUpstream(
     const again = await _connect(
       transportAttempts(config, options.host, {
         provider: check,
-        fetch: refreshOnceFetch(key, fetch),
+        fetch: refreshing,
       })[0]!(),
     );
     if (again === undefined) {

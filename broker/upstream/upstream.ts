@@ -422,7 +422,14 @@ export class McpUpstream {
     });
     return {
       provider,
-      fetch: watchRefusals(refreshOnceFetch(this.key, fetch), provider),
+      fetch: watchRefusals(
+        refreshOnceFetch(fetch, {
+          store: oauthStore,
+          key: this.key,
+          url: config.url,
+        }),
+        provider,
+      ),
     };
   }
 

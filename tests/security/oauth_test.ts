@@ -65,6 +65,48 @@ Deno.test("Broker.execute() hides OAuth access tokens, refreshed ones too, that 
   }
 });
 
+Deno.test("Broker never sends one server's OAuth token to another server with the same key in the same process", async () => {
+  await using serverA = startOAuthServer();
+  await using serverB = startOAuthServer();
+  const stores = [new MemoryOAuthStore(), new MemoryOAuthStore()] as const;
+  for (const [i, server] of [serverA, serverB].entries()) {
+    await loginUpstream({
+      key: "docs",
+      config: { url: server.url },
+      store: stores[i]!,
+      host: denoHost,
+      open: (url) => followAuthorization(url),
+    });
+  }
+  const brokerA = await createBroker({
+    pool: { size: 1 },
+    mcpServers: { docs: { url: serverA.url } },
+    oauthStore: stores[0],
+  });
+  const brokerB = await createBroker({
+    pool: { size: 1 },
+    mcpServers: { docs: { url: serverB.url } },
+    oauthStore: stores[1],
+  });
+  try {
+    // A refreshes; then B refuses its token: B must not get A's new one.
+    serverA.expireAccessTokens();
+    const a = await brokerA.execute(`await docs.add({ a: 1, b: 1 })`);
+    assert.equal(a.ok, true, JSON.stringify(a));
+    const tokenA = (await stores[0].get("docs"))?.tokens?.access_token;
+    serverB.revokeAll();
+    const b = await brokerB.execute(
+      `try { await docs.add({ a: 1, b: 1 }); } catch (e) { return e.message; }`,
+    );
+    assert.equal(b.ok, true, JSON.stringify(b));
+    assert.ok(tokenA !== undefined);
+    assert.ok(!serverB.bearers.includes(tokenA), "B received A's token");
+  } finally {
+    await brokerA.close();
+    await brokerB.close();
+  }
+});
+
 Deno.test("loginUpstream() refuses a redirect whose state was forged, and stores no tokens", async () => {
   await using server = startOAuthServer();
   const store = new MemoryOAuthStore();

@@ -36,6 +36,8 @@ export interface OAuthServer extends AsyncDisposable {
   counts: OAuthCounts;
   /** The body of every token request, in order. */
   tokenRequests: URLSearchParams[];
+  /** Every bearer token `/mcp` received, in order. */
+  bearers: string[];
   /** Makes every access token issued so far invalid (as if expired). */
   expireAccessTokens(): void;
   /** Makes every access and refresh token issued so far invalid. */
@@ -116,6 +118,7 @@ export function startOAuthServer(
     unauthorized: 0,
   };
   const tokenRequests: URLSearchParams[] = [];
+  const bearers: string[] = [];
   const clients = new Map<string, { redirectUris: string[] }>();
   const codes = new Map<
     string,
@@ -257,6 +260,7 @@ export function startOAuthServer(
             /^Bearer /,
             "",
           );
+          if (bearer !== undefined) bearers.push(bearer);
           const method = request.method === "POST"
             ? await request.clone().json().then(
               (body) => body?.method,
@@ -307,6 +311,7 @@ export function startOAuthServer(
     url: `${origin}/mcp`,
     counts,
     tokenRequests,
+    bearers,
     expireAccessTokens: () => accessTokens.clear(),
     revokeAll: () => {
       accessTokens.clear();
