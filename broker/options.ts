@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
+import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
