@@ -109,6 +109,25 @@ export type {
   McpServerConfig,
   McpStdioServerConfig,
 } from "./broker/upstream/config.ts";
+export type { McpOAuthConfig } from "./broker/oauth/oauth_config.ts";
+export {
+  MemoryOAuthStore,
+  type OAuthClientRecord,
+  type OAuthDiscoveryRecord,
+  type OAuthRecord,
+  type OAuthStore,
+  type OAuthTokenSet,
+} from "./broker/oauth/oauth_store.ts";
+export {
+  defaultOAuthDir,
+  FileOAuthStore,
+  type FileOAuthStoreOptions,
+} from "./broker/oauth/oauth_file_store.ts";
+export {
+  loginUpstream,
+  type LoginUpstreamOptions,
+  type LoginUpstreamResult,
+} from "./broker/upstream/login.ts";
 export type { ToolCall, ToolCallHook } from "./broker/run/tool_call.ts";
 export type {
   ClientError,

@@ -10,6 +10,7 @@ import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
+import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
@@ -152,6 +153,12 @@ export interface BrokerOptions {
    * @default {[]}
    */
   secrets?: string[];
+  /**
+   * Where the OAuth tokens and client registrations of HTTP MCP servers
+   * live, by server key (`execbox auth <server>` writes them there).
+   * @default {new FileOAuthStore() (under the user's state directory)}
+   */
+  oauthStore?: OAuthStore;
   /**
    * Limits for every run; `execute` may override them per run.
    * @default {DEFAULT_LIMITS}

@@ -16,6 +16,7 @@ import type { Host } from "./host/host.ts";
 import { toolIdentifiers } from "./tools/identifiers.ts";
 import { McpUpstream } from "./upstream/upstream.ts";
 import { headerSecrets } from "./redact.ts";
+import { FileOAuthStore } from "./oauth/oauth_file_store.ts";
 import type { LearnedTypes } from "./types/learned_types.ts";
 
 /** The broker's providers and their current catalog. */
@@ -31,14 +32,18 @@ export class ToolSources {
   #catalog: Catalog;
 
   /**
-   * @param options The broker's `providers`, `mcpServers` and `secrets`.
+   * @param options The broker's `providers`, `mcpServers`, `secrets` and
+   * `oauthStore`.
    * @param host The operating-system seam, for stdio servers.
    * @param learned Where tools without an output schema record the shapes
    * of their results; without it, nothing is recorded.
    * @throws {TypeError} On a bad provider name or tool definition.
    */
   constructor(
-    options: Pick<BrokerOptions, "providers" | "mcpServers" | "secrets">,
+    options: Pick<
+      BrokerOptions,
+      "providers" | "mcpServers" | "secrets" | "oauthStore"
+    >,
     host: Host,
     learned?: LearnedTypes,
   ) {
@@ -59,6 +64,9 @@ export class ToolSources {
         learned?.wrap(namespace, tool) ?? tool
       ),
     }));
+    const oauthStore = options.oauthStore ?? new FileOAuthStore();
+    // (The file store reads nothing, not even the environment, until an HTTP
+    // server uses it: a broker without network permissions still starts.)
     for (const [key, config] of Object.entries(options.mcpServers ?? {})) {
       if (config.disabled) continue;
       const secrets = [
@@ -75,6 +83,7 @@ export class ToolSources {
           config,
           host,
           secrets,
+          oauthStore,
           onToolsChanged: () => (this.#catalog = this.#build()),
         }),
       });

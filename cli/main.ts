@@ -11,6 +11,7 @@ import process from "node:process";
 import { ExecboxError } from "@execbox/core";
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, err, out, UsageError } from "./_shared.ts";
+import { authCommand } from "./commands/auth.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -23,6 +24,7 @@ const _COMMANDS: readonly Command[] = [
   mcpCommand,
   toolsCommand,
   tokensCommand,
+  authCommand,
 ];
 
 function _usage(): string {

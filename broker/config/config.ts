@@ -278,6 +278,8 @@ function _parse(
     if (server.cwd !== undefined && !isAbsolute(server.cwd)) {
       server.cwd = join(baseDir, server.cwd);
     }
+    const clientSecret = raw.oauth?.clientSecret;
+    if (clientSecret !== undefined) secrets.add(clientSecret);
     // The schema's refinement guarantees the command or url its type needs.
     mcpServers[name] = server as McpServerConfig;
   }

@@ -44,7 +44,28 @@ function _compiles(pattern: string): boolean {
 
 const _TYPES = ["stdio", "http", "streamable-http", "sse"] as const;
 const _STDIO_KEYS = ["command", "args", "env", "cwd"] as const;
-const _HTTP_KEYS = ["url", "headers"] as const;
+const _HTTP_KEYS = ["url", "headers", "oauth"] as const;
+const _GRANTS = ["authorization_code", "client_credentials"] as const;
+
+const _oauth = z.strictObject({
+  clientId: _text.optional(),
+  clientSecret: _text.optional(),
+  scope: _text.optional(),
+  grant: z.enum(_GRANTS, {
+    error: `must be one of ${_GRANTS.map((g) => `"${g}"`).join(", ")}`,
+  }).optional(),
+  redirectPort: _whole(0, 65_535).optional(),
+}, { error: "must be an object" }).superRefine((oauth, ctx) => {
+  if (oauth.grant !== "client_credentials") return;
+  for (const key of ["clientId", "clientSecret"] as const) {
+    if (oauth[key] === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `needs a "${key}" for grant "client_credentials"`,
+      });
+    }
+  }
+});
 
 const _server = z.strictObject({
   type: z.enum(_TYPES, {
@@ -56,6 +77,7 @@ const _server = z.strictObject({
   cwd: _text.optional(),
   url: _str.optional(),
   headers: _stringRecord.optional(),
+  oauth: _oauth.optional(),
   disabled: _bool.optional(),
   timeout: _whole(1).optional(),
   optional: _bool.optional(),

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { McpOAuthConfig } from "../oauth/oauth_config.ts";
+
 /** Options every upstream server accepts. */
 export interface McpServerCommon {
   /**
@@ -100,6 +102,13 @@ export interface McpHttpServerConfig extends McpServerCommon {
   url: string;
   /** Headers sent with every request, such as `Authorization`. */
   headers?: Record<string, string>;
+  /**
+   * How to log in when the server asks for OAuth (it answers 401 with OAuth
+   * metadata). Without it, a server that asks is still reached with
+   * discovery, dynamic client registration and `execbox auth <server>`.
+   * @default {undefined}
+   */
+  oauth?: McpOAuthConfig;
 }
 
 /** One upstream MCP server. */

@@ -6,6 +6,8 @@
  * @module
  */
 
+// @ts-types="@modelcontextprotocol/sdk/client/auth"
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
@@ -13,18 +15,37 @@ import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type {
+  FetchLike,
+  Transport,
+} from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Host } from "../host/host.ts";
 import type { McpServerConfig } from "./config.ts";
 import { HostStdioTransport } from "./stdio_transport.ts";
 
-function _sse(url: string, headers: Record<string, string> = {}): Transport {
+/** OAuth for an HTTP server: the SDK's provider and the fetch it uses. */
+export interface TransportAuth {
+  /** Tokens, registration and login for the server. */
+  provider: OAuthClientProvider;
+  /** The fetch for MCP and OAuth requests (one refresh at a time). */
+  fetch: FetchLike;
+}
+
+function _sse(
+  url: string,
+  headers: Record<string, string> = {},
+  auth: TransportAuth | undefined,
+): Transport {
+  const base = auth?.fetch ?? fetch;
   return new SSEClientTransport(new URL(url), {
     requestInit: { headers },
     eventSourceInit: {
       fetch: (input, init) =>
-        fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+        base(input, { ...init, headers: { ...init?.headers, ...headers } }),
     },
+    ...(auth === undefined
+      ? {}
+      : { authProvider: auth.provider, fetch: auth.fetch }),
   });
 }
 
@@ -33,11 +54,13 @@ function _sse(url: string, headers: Record<string, string> = {}): Transport {
  *
  * @param config The server.
  * @param host The operating-system seam, for stdio servers.
+ * @param auth OAuth for an HTTP server, when it may ask for it.
  * @returns One maker per attempt.
  */
 export function transportAttempts(
   config: McpServerConfig,
   host: Host,
+  auth?: TransportAuth,
 ): (() => Transport)[] {
   if ("command" in config) {
     // The SDK's default safe environment plus the listed variables, nothing
@@ -51,13 +74,18 @@ export function transportAttempts(
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
       })];
   }
-  if (config.type === "sse") return [() => _sse(config.url, config.headers)];
+  if (config.type === "sse") {
+    return [() => _sse(config.url, config.headers, auth)];
+  }
   return [
     () =>
       new StreamableHTTPClientTransport(new URL(config.url), {
         requestInit: { headers: config.headers ?? {} },
+        ...(auth === undefined
+          ? {}
+          : { authProvider: auth.provider, fetch: auth.fetch }),
       }),
-    () => _sse(config.url, config.headers),
+    () => _sse(config.url, config.headers, auth),
   ];
 }
 

@@ -8,6 +8,10 @@
  */
 
 import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/client/auth"
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+// @ts-types="@modelcontextprotocol/sdk/server/auth/errors"
+import { OAuthError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
@@ -34,7 +38,18 @@ import { unwrapToolResult } from "./result.ts";
 import { redact, redactValue } from "../redact.ts";
 import { callError } from "./call_error.ts";
 import { LogRouter, mcpLogLevel } from "./log_router.ts";
-import { stderrTail, transportAttempts } from "./transport.ts";
+import {
+  stderrTail,
+  transportAttempts,
+  type TransportAuth,
+} from "./transport.ts";
+import type { OAuthStore } from "../oauth/oauth_store.ts";
+import {
+  ExecboxOAuthProvider,
+  loginRequiredError,
+} from "../oauth/oauth_provider.ts";
+import { refreshOnceFetch } from "../oauth/refresh_once.ts";
+import { watchRefusals } from "../oauth/refusals.ts";
 import {
   type ResolvedSchema,
   resolveSchema,
@@ -50,8 +65,17 @@ export interface McpUpstreamOptions {
   config: McpServerConfig;
   /** The operating-system seam, for stdio servers. */
   host: Host;
-  /** Values never to show in errors, logs or results. */
-  secrets: readonly string[];
+  /**
+   * Values never to show in errors, logs or results. OAuth tokens and client
+   * secrets are added to it as they arrive.
+   */
+  secrets: string[];
+  /**
+   * Where the OAuth tokens of an HTTP server live; without it, an HTTP
+   * server that asks for OAuth cannot be reached.
+   * @default {undefined}
+   */
+  oauthStore?: OAuthStore;
   /** Called after the tool list changed. */
   onToolsChanged: () => void;
   /**
@@ -166,7 +190,7 @@ export class McpUpstream {
     const timeout = this.#options.connectTimeoutMs ?? 30_000;
     const attempts = this.#options.transport
       ? [this.#options.transport]
-      : transportAttempts(config, this.#options.host);
+      : transportAttempts(config, this.#options.host, this.#auth());
     let lastError: unknown;
     for (const makeTransport of attempts) {
       const transport = makeTransport();
@@ -213,6 +237,12 @@ export class McpUpstream {
         this.#client = undefined;
         await client.close().catch(() => {});
         await transport.close().catch(() => {});
+        // A login the server needs, or an OAuth answer, is not a transport
+        // to fall back from.
+        if (
+          error instanceof ExecboxError || error instanceof OAuthError ||
+          error instanceof UnauthorizedError
+        ) break;
       }
     }
     this.#failures++;
@@ -222,7 +252,11 @@ export class McpUpstream {
       ? ""
       : stderrTail(this.#lastTransport);
     const stderr = tail ? `; stderr: ${tail}` : "";
-    this.#lastError = (lastError as Error)?.message ?? String(lastError);
+    this.#lastError = lastError instanceof OAuthError
+      ? `the authorization server answered ${lastError.errorCode}${
+        lastError.message ? ` (${lastError.message})` : ""
+      }`
+      : (lastError as Error)?.message ?? String(lastError);
     throw new ExecboxError(
       "mcp_unavailable",
       this.#redact(
@@ -348,6 +382,10 @@ export class McpUpstream {
         : unwrapToolResult(result);
       return redactValue(value, this.#options.secrets);
     } catch (error) {
+      // The SDK gives up on a step-up it cannot do without a browser.
+      if (/403 after trying upscoping/.test((error as Error)?.message)) {
+        throw loginRequiredError(this.key);
+      }
       throw callError(this.key, name, timeout, error, this.#options.secrets);
     } finally {
       this.#logs.leave(context.log);
@@ -376,6 +414,35 @@ export class McpUpstream {
       throw new Error(`MCP server "${this.key}" disconnected`);
     }
     return this.#client;
+  }
+
+  // A fresh provider per connection reads the store again, so tokens that
+  // `execbox auth` stored since are used. A server whose Authorization
+  // header is configured gets none.
+  #auth(): TransportAuth | undefined {
+    const { config, oauthStore, secrets } = this.#options;
+    if (oauthStore === undefined || "command" in config) return undefined;
+    const fixed = Object.keys(config.headers ?? {}).some((name) =>
+      name.toLowerCase() === "authorization"
+    );
+    if (fixed && config.oauth === undefined) return undefined;
+    const provider = new ExecboxOAuthProvider({
+      key: this.key,
+      config: config.oauth,
+      store: oauthStore,
+      secrets,
+    });
+    return {
+      provider,
+      fetch: watchRefusals(
+        refreshOnceFetch(fetch, {
+          store: oauthStore,
+          key: this.key,
+          url: config.url,
+        }),
+        provider,
+      ),
+    };
   }
 
   #redact(text: string): string {
