@@ -194,3 +194,8 @@ export {
   type McpServer,
   type McpServerOptions,
 } from "./broker/mcp/server.ts";
+export {
+  type TraceContext,
+  traceContextFromHeaders,
+  traceContextFromMeta,
+} from "./broker/telemetry/trace_context.ts";

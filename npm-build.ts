@@ -130,7 +130,7 @@ export const options: BuildOptions = {
   // Not `typescript`: the broker parses and strips types from guest code with
   // it (`broker/code/transform.ts`), so it is a dependency like any other.
   // gpt-tokenizer ships: `execbox tokens` counts with it.
-  devOnly: [],
+  devOnly: ["@opentelemetry/sdk-trace-base", "@opentelemetry/sdk-metrics"],
   denoOnly: ["runtime/"],
   async postBuild(outDir) {
     await copyFile(join(_ROOT, "README.md"), join(outDir, "README.md"));

@@ -58,6 +58,7 @@ import {
 } from "./approval/approve_call.ts";
 import { headerSecrets } from "./redact.ts";
 import { sha256Hex } from "./sha256.ts";
+import { RunTelemetry } from "./telemetry/run_telemetry.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -280,10 +281,22 @@ export class Broker {
     const time = new Date();
     const calls: AuditCall[] = [];
     const runId = crypto.randomUUID();
-    const result = addUnavailableHint(
-      await this.#execute(code, options, calls, runId),
-      options.toolsHint,
-    );
+    const telemetry = new RunTelemetry({
+      runId,
+      caller: options.caller ?? "library",
+      traceContext: options.traceContext,
+    });
+    let result;
+    try {
+      result = addUnavailableHint(
+        await this.#execute(code, options, calls, runId, telemetry),
+        options.toolsHint,
+      );
+    } catch (error) {
+      telemetry.fail(error);
+      throw error;
+    }
+    telemetry.end(result);
     if (this.#onRun !== undefined) {
       deliverAuditRecord(this.#onRun, {
         code,
@@ -304,6 +317,7 @@ export class Broker {
     options: ExecuteOptions,
     calls: AuditCall[],
     runId: string,
+    telemetry: RunTelemetry,
   ): Promise<ExecuteResult> {
     const startedAt = performance.now();
     const limits = mergeLimits(
@@ -457,6 +471,7 @@ export class Broker {
         ...(state === undefined ? {} : { state }),
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
         approval: this.#runApproval(code, options, runId),
+        telemetry,
       });
       this.#pool.release(acquired.process);
       try {

@@ -17,6 +17,7 @@ import type { SessionStore } from "./state/session_store.ts";
 import type { ShapeStore } from "./state/shape_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
 import type { PrivacyOptions } from "./privacy/privacy_scopes.ts";
+import type { TraceContext } from "./telemetry/trace_context.ts";
 
 /** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
 export type Providers = Record<
@@ -248,6 +249,13 @@ export interface ExecuteOptions {
    * @default {"their declarations come from types()"}
    */
   toolsHint?: string;
+  /**
+   * The client's W3C trace context: the run's `execbox.execute` span
+   * continues that trace (the HTTP service passes the `traceparent` header,
+   * the MCP server the `traceparent` of the request's `_meta`).
+   * @default {undefined (the active OpenTelemetry context)}
+   */
+  traceContext?: TraceContext;
 }
 
 /** What the broker is doing now. */

@@ -58,6 +58,10 @@ import type { ExecuteResult } from "../result.ts";
 import { positiveInteger } from "../limits.ts";
 import { ApprovalQueue } from "../approval/approval_queue.ts";
 import { approvalRoutes } from "./approvals.ts";
+import {
+  traceContextFromHeaders,
+  traceOption,
+} from "../telemetry/trace_context.ts";
 
 export { assertSafeBinding } from "./auth.ts";
 
@@ -327,6 +331,7 @@ export function createHttpApp(
           caller: c.get("caller"),
           onApproval: approvals.handler,
           ...(parsed.session === undefined ? {} : { session: parsed.session }),
+          ...traceOption(traceContextFromHeaders(c.req.raw.headers)),
         });
       } catch (error) {
         if (error instanceof ExecboxError && error.code === "broker_closed") {

@@ -21,6 +21,10 @@ import type { ExecuteResult } from "../result.ts";
 import type { ApprovalHandler } from "../approval/approval.ts";
 import { elicitationApprover, type SendClientRequest } from "./elicitation.ts";
 import {
+  traceContextFromMcpRequest,
+  traceOption,
+} from "../telemetry/trace_context.ts";
+import {
   executeDescription,
   executeText,
   fitText,
@@ -208,6 +212,7 @@ export function createMcpServer(
             options.onApprovalWithoutElicitation,
           ),
         ...(session === undefined ? {} : { session }),
+        ...traceOption(traceContextFromMcpRequest(extra)),
       });
     } catch (error) {
       if (!(error instanceof ExecboxError)) throw error;

@@ -32,6 +32,7 @@ import {
 import { PrivacyLimitError } from "../privacy/token_map.ts";
 import { approveCall, type RunApproval } from "../approval/approve_call.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
+import type { RunTelemetry } from "../telemetry/run_telemetry.ts";
 
 const _MIB = 1024 * 1024;
 const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -98,6 +99,13 @@ export interface RunOptions {
    * denied.
    */
   approval?: RunApproval;
+  /**
+   * The run's spans and metrics: each tool call is
+   * `telemetry.toolCall(ns, name, extra?)`, ended with its outcome; a feature
+   * that starts its own span (a guest `fetch`) parents it on
+   * `telemetry.context` with `startChildSpan`.
+   */
+  telemetry?: RunTelemetry;
 }
 
 /**
@@ -264,6 +272,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       }
       // Not kept while the tool runs: only `args` counts as in flight.
       argsText = "";
+      // A name the catalog does not know is the subprocess's text: not recorded.
+      const span = lookup(frame.ns, frame.name) === undefined
+        ? options.telemetry?.toolCall("(unknown)", "(unknown)")
+        : options.telemetry?.toolCall(frame.ns, frame.name);
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
         if (refused !== undefined) throw new Error(refused);
@@ -317,6 +329,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         const value = await tool.call(args, {
           signal: tools.signal,
           log: toolLog,
+          ...(span === undefined ? {} : { traceContext: span.context }),
         });
         reply = [
           { t: "result", id: frame.id, ok: true },
@@ -329,6 +342,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             entry.durationMs = performance.now() - started;
             entry.outcome = "tool_error";
           }
+          outcome = "tool_error";
           return fail("limit_exceeded", error.message, "sessionBytes");
         }
         const invalid = error instanceof ExecboxError &&
@@ -349,6 +363,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             : guestMessage(error),
         ];
       } finally {
+        // A call still running when the run ended was cut short.
+        span?.end(settled && outcome === "ok" ? "cancelled" : outcome);
         if (refused === undefined) argBudget.give(argBytes);
         // A call still running when the run ended was closed by finish().
         if (entry !== undefined && running.delete(entry)) {
