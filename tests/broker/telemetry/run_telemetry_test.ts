@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { z } from "zod";
+import { createBroker, defineTool, type Providers } from "../../../mod.ts";
+import { installOtel, onlySpan } from "./_otel.ts";
+
+const otel = installOtel();
+
+const providers: Providers = {
+  docs: {
+    search: defineTool({
+      description: "Searches the docs",
+      input: z.object({ query: z.string() }),
+      execute: ({ query }) => [`${query}.md`],
+    }),
+    broken: defineTool({
+      description: "Always fails",
+      execute: () => {
+        throw new Error("the index is gone");
+      },
+    }),
+  },
+};
+
+Deno.test("Broker.execute() records an execbox.execute span with a child span per tool call", async () => {
+  otel.reset();
+  const runIds: string[] = [];
+  await using broker = await createBroker({
+    providers,
+    pool: { size: 1 },
+    onRun: (record) => {
+      runIds.push(record.runId);
+    },
+  });
+  const result = await broker.execute(
+    `await docs.search({ query: "a" }); await docs.search({ query: "b" }); 1`,
+    { caller: "alice" },
+  );
+  assert.equal(result.ok, true);
+  const spans = otel.spans();
+  const run = onlySpan(spans, "execbox.execute");
+  assert.equal(run.kind, SpanKind.INTERNAL);
+  assert.equal(run.parentSpanContext, undefined);
+  assert.equal(run.instrumentationScope.name, "@execbox/core");
+  assert.equal(run.attributes["execbox.run_id"], runIds[0]);
+  assert.equal(run.attributes["execbox.caller"], "alice");
+  assert.equal(run.attributes["execbox.outcome"], "ok");
+  assert.equal(run.attributes["execbox.tool_calls"], 2);
+  assert.equal(run.attributes["error.type"], undefined);
+  assert.equal(typeof run.attributes["execbox.duration_ms"], "number");
+  assert.equal(run.status.code, SpanStatusCode.UNSET);
+  const calls = spans.filter((s) => s.name === "execbox.tool_call");
+  assert.equal(calls.length, 2);
+  for (const call of calls) {
+    assert.equal(call.parentSpanContext?.spanId, run.spanContext().spanId);
+    assert.equal(call.spanContext().traceId, run.spanContext().traceId);
+    assert.deepEqual(
+      {
+        ns: call.attributes["execbox.tool.namespace"],
+        name: call.attributes["execbox.tool.name"],
+        outcome: call.attributes["execbox.outcome"],
+      },
+      { ns: "docs", name: "search", outcome: "ok" },
+    );
+    assert.equal(typeof call.attributes["execbox.duration_ms"], "number");
+  }
+});
+
+Deno.test("Broker.execute() sets an error status on a failed run and a failed tool call", async () => {
+  otel.reset();
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  const result = await broker.execute(
+    `try { await docs.broken({}); } catch {} throw new Error("boom")`,
+  );
+  assert.equal(result.ok, false);
+  const spans = otel.spans();
+  const run = onlySpan(spans, "execbox.execute");
+  assert.equal(run.status.code, SpanStatusCode.ERROR);
+  assert.equal(run.status.message, "runtime_error");
+  assert.equal(run.attributes["execbox.outcome"], "error");
+  assert.equal(run.attributes["error.type"], "runtime_error");
+  assert.equal(run.attributes["execbox.error.code"], "runtime_error");
+  assert.equal(run.attributes["execbox.caller"], "library");
+  const call = onlySpan(spans, "execbox.tool_call");
+  assert.equal(call.status.code, SpanStatusCode.ERROR);
+  assert.equal(call.attributes["execbox.outcome"], "tool_error");
+  assert.equal(call.attributes["execbox.tool.name"], "broken");
+});
+
+Deno.test("Broker.execute() ends the span with an error status when it throws", async () => {
+  otel.reset();
+  await using broker = await createBroker({ providers, pool: { size: 0 } });
+  const result = await broker.execute("1", { limits: { maxCodeBytes: 0 } })
+    .catch((error: Error) => error);
+  // maxCodeBytes 0 is out of range: execute() throws, and the span ends.
+  assert.ok(result instanceof RangeError);
+  const run = onlySpan(otel.spans(), "execbox.execute");
+  assert.equal(run.status.code, SpanStatusCode.ERROR);
+  assert.equal(run.attributes["error.type"], "RangeError");
+});
+
+Deno.test("Broker.execute() counts runs and tool calls and records their durations", async () => {
+  otel.reset();
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  await broker.execute(`await docs.search({ query: "a" }); 1`);
+  await broker.execute(`throw new Error("x")`);
+  const runs = await otel.metric("execbox.runs");
+  assert.ok(runs !== undefined);
+  const points = runs.dataPoints.map((p) => ({
+    attributes: p.attributes,
+    value: p.value,
+  }));
+  assert.deepEqual(
+    points.sort((a, b) =>
+      String(a.attributes["execbox.outcome"]).localeCompare(
+        String(b.attributes["execbox.outcome"]),
+      )
+    ),
+    [
+      {
+        attributes: {
+          "execbox.outcome": "error",
+          "error.type": "runtime_error",
+          "execbox.error.code": "runtime_error",
+        },
+        value: 1,
+      },
+      { attributes: { "execbox.outcome": "ok" }, value: 1 },
+    ],
+  );
+  const duration = await otel.metric("execbox.run.duration");
+  assert.equal(duration?.descriptor.unit, "s");
+  assert.equal(duration?.dataPoints.length, 2);
+  const calls = await otel.metric("execbox.tool_calls");
+  assert.deepEqual(calls?.dataPoints.map((p) => [p.attributes, p.value]), [[
+    {
+      "execbox.tool.namespace": "docs",
+      "execbox.tool.name": "search",
+      "execbox.outcome": "ok",
+    },
+    1,
+  ]]);
+  const callDuration = await otel.metric("execbox.tool_call.duration");
+  assert.equal(callDuration?.dataPoints.length, 1);
+});
