@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,telemetry] [--reps N]
  *
  * `--quick` is a smoke run: one repetition of small sizes, report on stdout,
  * nothing written to docs/.
@@ -30,6 +30,7 @@ import type { ThroughputSample } from "./throughput.ts";
 import type { ToolsSample } from "./tools.ts";
 import { runTokenReport, type TokenSummary } from "./tokens.ts";
 import { privacySection } from "./privacy.ts";
+import { telemetrySection } from "./telemetry.ts";
 
 const _SECTIONS = [
   "latency",
@@ -41,6 +42,7 @@ const _SECTIONS = [
   "tokens",
   "before",
   "privacy",
+  "telemetry",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const _START =
@@ -645,6 +647,9 @@ async function main(): Promise<void> {
   if (only.includes("memory")) parts.push(await _memory(sizes));
   if (only.includes("lag")) parts.push(await _lag(sizes));
   if (only.includes("privacy")) parts.push(privacySection(sizes.reps));
+  if (only.includes("telemetry")) {
+    parts.push(await telemetrySection(sizes.reps));
+  }
   if (only.includes("before")) {
     parts.push(await beforeAndAfter(_child, sizes, _status));
   }
