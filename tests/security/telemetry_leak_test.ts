@@ -6,6 +6,8 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import { createBroker, defineTool } from "../../mod.ts";
+import { PROTOCOL_VERSION } from "../../runtime/protocol.ts";
+import { recordingHost } from "../broker/_recording_host.ts";
 import { exportedText, installOtel } from "../broker/telemetry/_otel.ts";
 
 const otel = installOtel();
@@ -120,4 +122,66 @@ Deno.test("Broker.execute() puts no code, argument, result, log or error text in
     }
     assert.ok(!metrics.includes(text), `${where} marker in a metric`);
   }
+});
+
+/** A runtime that asks for a tool whose namespace and name are `marker`. */
+function forgingHost(marker: string) {
+  const ready = JSON.stringify({
+    t: "ready",
+    v: PROTOCOL_VERSION,
+    deno: Deno.version.deno,
+  });
+  const call = JSON.stringify({ t: "call", id: 1, ns: marker, name: marker });
+  const source = `
+const enc = new TextEncoder();
+function frame(header, payload = "") {
+  const h = enc.encode(header);
+  const p = enc.encode(payload);
+  const out = new Uint8Array(8 + h.length + p.length);
+  new DataView(out.buffer).setUint32(0, h.length);
+  new DataView(out.buffer).setUint32(4, p.length);
+  out.set(h, 8);
+  out.set(p, 8 + h.length);
+  return out;
+}
+function write(bytes) {
+  let o = 0;
+  while (o < bytes.length) o += Deno.stdout.writeSync(bytes.subarray(o));
+}
+write(frame(${JSON.stringify(ready)}));
+await Deno.stdin.read(new Uint8Array(65536));
+write(frame(${JSON.stringify(call)}, "{}"));
+await Deno.stdin.read(new Uint8Array(65536));
+write(frame('{"t":"done"}', "1"));
+setInterval(() => {}, 1 << 30);
+`;
+  return recordingHost(undefined, (options) => ({
+    ...options,
+    args: [
+      ...options.args.slice(0, -1),
+      `data:text/javascript;base64,${btoa(source)}`,
+    ],
+  }));
+}
+
+Deno.test("Broker.execute() records a tool name the subprocess makes up as (unknown), in spans and metrics", async () => {
+  const marker = `FORGED_${crypto.randomUUID().replaceAll("-", "")}`;
+  await using broker = await createBroker({
+    host: forgingHost(marker),
+    pool: { size: 0 },
+    limits: { timeoutMs: 5000 },
+  });
+  otel.reset();
+  const result = await broker.execute("1");
+  assert.equal(result.ok, true, JSON.stringify(result));
+  const spans = otel.spans();
+  const call = spans.find((s) => s.name === "execbox.tool_call");
+  assert.equal(call?.attributes["execbox.tool.namespace"], "(unknown)");
+  assert.equal(call?.attributes["execbox.tool.name"], "(unknown)");
+  assert.equal(call?.attributes["execbox.outcome"], "tool_error");
+  for (const span of spans) {
+    assert.ok(!exportedText(span).includes(marker), exportedText(span));
+  }
+  const calls = JSON.stringify(await otel.metric("execbox.tool_calls"));
+  assert.ok(!calls.includes(marker), calls);
 });
