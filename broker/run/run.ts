@@ -336,6 +336,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           encodeToolResult(value),
         ];
       } catch (error) {
+        // The run ended while the call ran: aborted, whatever it threw.
+        if (settled) outcome = "cancelled";
         if (error instanceof ExecboxError && error.code === "limit_exceeded") {
           // A broker limit reached through a call (session state size).
           if (entry !== undefined && running.delete(entry)) {

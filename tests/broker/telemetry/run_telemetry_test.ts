@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { z } from "zod";
 import { createBroker, defineTool, type Providers } from "../../../mod.ts";
+import { RunTelemetry } from "../../../broker/telemetry/run_telemetry.ts";
 import { installOtel, onlySpan } from "./_otel.ts";
 
 const otel = installOtel();
@@ -142,4 +143,61 @@ Deno.test("Broker.execute() counts runs and tool calls and records their duratio
   ]]);
   const callDuration = await otel.metric("execbox.tool_call.duration");
   assert.equal(callDuration?.dataPoints.length, 1);
+});
+
+Deno.test("RunTelemetry.toolCall() records the saved skill a call runs", () => {
+  otel.reset();
+  const run = new RunTelemetry({ runId: "r1", caller: "c" });
+  run.toolCall("skills", "weekly_report", { skill: "weekly_report" }).end(
+    "ok",
+  );
+  run.end({
+    ok: true,
+    logs: [],
+    stats: {
+      durationMs: 1,
+      toolCalls: 1,
+      coldStart: false,
+      peakMemoryBytes: 0,
+    },
+  });
+  const call = onlySpan(otel.spans(), "execbox.tool_call");
+  assert.equal(call.attributes["execbox.skill"], "weekly_report");
+  assert.equal(
+    call.parentSpanContext?.spanId,
+    onlySpan(otel.spans(), "execbox.execute").spanContext().spanId,
+  );
+});
+
+Deno.test("Broker.execute() ends a tool call cut short by the run's timeout as cancelled", async () => {
+  otel.reset();
+  const aborted = Promise.withResolvers<void>();
+  await using broker = await createBroker({
+    pool: { size: 1 },
+    providers: {
+      slow: {
+        wait: defineTool({
+          execute: (_input, { signal }) =>
+            new Promise((_resolve, reject) => {
+              signal.addEventListener("abort", () => {
+                reject(signal.reason);
+                aborted.resolve();
+              }, { once: true });
+            }),
+        }),
+      },
+    },
+  });
+  const result = await broker.execute("await slow.wait({})", {
+    limits: { timeoutMs: 1500 },
+  });
+  assert.equal(!result.ok && result.error.code, "timeout");
+  await aborted.promise;
+  // The call's span ends when the tool's promise settles, after the run's.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const run = onlySpan(otel.spans(), "execbox.execute");
+  assert.equal(run.attributes["error.type"], "timeout");
+  const call = onlySpan(otel.spans(), "execbox.tool_call");
+  assert.equal(call.attributes["execbox.outcome"], "cancelled");
+  assert.equal(call.status.code, SpanStatusCode.ERROR);
 });
