@@ -99,10 +99,13 @@ export function traceContextFromMeta(meta: unknown): TraceContext | undefined {
  */
 export function parentContext(traceContext?: TraceContext): Context {
   const active = context.active();
-  if (traceContext === undefined) return active;
+  // Checked here too: a JavaScript caller may pass anything.
+  if (typeof traceContext?.traceparent !== "string") return active;
   const remote = parseTraceparent(
     traceContext.traceparent,
-    traceContext.tracestate,
+    typeof traceContext.tracestate === "string"
+      ? traceContext.tracestate
+      : undefined,
   );
   if (remote === undefined) return active;
   // The host's own server span already continues this trace: keep it, so the

@@ -55,10 +55,12 @@ Deno.test("parseTraceparent() ignores a malformed, forbidden or oversized tracep
     assert.equal(parseTraceparent(bad), undefined, JSON.stringify(bad));
   }
   // A malformed one leaves the active context (here, the root) as parent.
-  assert.equal(
-    trace.getSpanContext(parentContext({ traceparent: "garbage" })),
-    undefined,
-  );
+  for (const bad of [{ traceparent: "garbage" }, { traceparent: 42 }, null]) {
+    assert.equal(
+      trace.getSpanContext(parentContext(bad as { traceparent: string })),
+      undefined,
+    );
+  }
 });
 
 Deno.test("traceContextFromMcpRequest() prefers _meta and falls back to the HTTP header", () => {
