@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { trace } from "@opentelemetry/api";
+import {
+  type Context,
+  context,
+  type ContextManager,
+  ROOT_CONTEXT,
+  trace,
+} from "@opentelemetry/api";
 // The SDK's ".js" subpaths have no types under Deno (typescript-sdk#2701).
 // @ts-types="@modelcontextprotocol/sdk/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -168,4 +174,69 @@ Deno.test("createHttpApp() /mcp continues the trace of the HTTP request's tracep
   const run = onlySpan(otel.spans(), "execbox.execute");
   assert.equal(run.spanContext().traceId, TRACE_ID);
   assert.equal(run.parentSpanContext?.spanId, PARENT_ID);
+});
+
+/** A context manager that keeps the active context for synchronous code. */
+class StackContextManager implements ContextManager {
+  #stack: Context[] = [ROOT_CONTEXT];
+  active(): Context {
+    return this.#stack.at(-1)!;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    this.#stack.push(ctx);
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this.#stack.pop();
+    }
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    return this;
+  }
+}
+
+Deno.test("parentContext() keeps the host's active span, unless the client's traceparent names another trace", async () => {
+  otel.reset();
+  context.setGlobalContextManager(new StackContextManager());
+  try {
+    const host = trace.getTracer("host").startSpan("host request");
+    const hostContext = trace.setSpan(ROOT_CONTEXT, host);
+    const same = `00-${host.spanContext().traceId}-${PARENT_ID}-01`;
+    context.with(hostContext, () => {
+      // The host's server span already continues this trace.
+      assert.equal(
+        trace.getSpanContext(parentContext({ traceparent: same }))?.spanId,
+        host.spanContext().spanId,
+      );
+      assert.equal(
+        trace.getSpanContext(parentContext({ traceparent: TRACEPARENT }))
+          ?.spanId,
+        PARENT_ID,
+      );
+      assert.equal(
+        trace.getSpanContext(parentContext())?.spanId,
+        host.spanContext().spanId,
+      );
+    });
+    // A library caller's active span parents the run.
+    await using broker = await createBroker({ pool: { size: 1 } });
+    const result = await context.with(hostContext, () => broker.execute("1"));
+    assert.equal(result.ok, true);
+    host.end();
+    const run = onlySpan(otel.spans(), "execbox.execute");
+    assert.equal(run.parentSpanContext?.spanId, host.spanContext().spanId);
+  } finally {
+    context.disable();
+  }
 });
