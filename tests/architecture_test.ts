@@ -41,9 +41,19 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "subprocess": ["host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
   "upstream": ["tools", "host", "vocabulary", "runtime"],
-  "run": ["audit", "subprocess", "tools", "host", "vocabulary", "runtime"],
+  "network": ["audit", "vocabulary", "runtime"],
+  "run": [
+    "audit",
+    "network",
+    "subprocess",
+    "tools",
+    "host",
+    "vocabulary",
+    "runtime",
+  ],
   "engine": [
     "run",
+    "network",
     "upstream",
     "state",
     "subprocess",
@@ -57,11 +67,12 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ],
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
-  "config": ["engine", "state", "upstream", "host", "vocabulary"],
+  "config": ["engine", "network", "state", "upstream", "host", "vocabulary"],
   "mcp": ["engine", "types", "vocabulary"],
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [
     "engine",
+    "network",
     "config",
     "mcp",
     "run",
