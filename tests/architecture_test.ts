@@ -68,7 +68,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
   "config": ["engine", "network", "state", "upstream", "host", "vocabulary"],
-  "mcp": ["engine", "types", "vocabulary"],
+  "mcp": ["engine", "network", "types", "vocabulary"],
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [
     "engine",

@@ -10,6 +10,8 @@ import type { Broker } from "../broker.ts";
 import { type Limits, logEntryBytes, logTruncationMessage } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ToolMatch } from "../types/search.ts";
+import { ruleText } from "../network/declaration.ts";
+import type { NetworkRuleInfo } from "../network/options.ts";
 
 const _encoder = new TextEncoder();
 
@@ -46,7 +48,7 @@ export function executeDescription(
     "- Each tool is an async function under its namespace that takes one object argument: `await ns.tool({ ... })`.",
     "- console.log output comes back as logs.",
     '- Before calling a tool, get its exact signature with search_tools and detail "full".',
-    "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
+    _networkText(broker.networkRules()),
     `- ${_limitsText(options.limits)}`,
     "",
     namespaces,
@@ -54,6 +56,15 @@ export function executeDescription(
   return options.instructions === ""
     ? text
     : `${text}\n\n${options.instructions}`;
+}
+
+function _networkText(rules: readonly NetworkRuleInfo[]): string {
+  if (rules.length === 0) {
+    return "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.";
+  }
+  return `- The standard fetch reaches only: ${
+    rules.map(ruleText).join("; ")
+  } (credentials are added for you; any other request throws a TypeError; each request counts as a tool call). Nothing else exists: no imports, no file system, no Deno or process.`;
 }
 
 function _limitsText(limits: Pick<Limits, "timeoutMs" | "memoryMb">): string {
