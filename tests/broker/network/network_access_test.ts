@@ -6,11 +6,7 @@
 import assert from "node:assert/strict";
 import { type AuditRecord, createBroker } from "../../../mod.ts";
 import { deferred } from "../../_async.ts";
-import {
-  assertFailure,
-  assertResult,
-  js,
-} from "../../security/_fixtures.ts";
+import { assertFailure, assertResult, js } from "../../security/_fixtures.ts";
 import { echo, serveLoopback } from "./_loopback.ts";
 
 Deno.test("Broker.execute() gives no fetch without network rules", async () => {
@@ -72,7 +68,9 @@ Deno.test("Broker.execute() passes binary bodies and statuses through unchanged"
   });
   assertResult(
     await broker.execute(`
-      const bin = new Uint8Array(await (await fetch(${js(server.origin)} + "/bin")).arrayBuffer());
+      const bin = new Uint8Array(await (await fetch(${
+      js(server.origin)
+    } + "/bin")).arrayBuffer());
       const empty = await fetch(${js(server.origin)} + "/none");
       return [bin.length, bin[0], bin[255], empty.status, empty.statusText, await empty.text()];
     `),
@@ -128,7 +126,9 @@ Deno.test("Broker.execute() follows redirects to allowed hops and refuses one to
     const path = new URL(request.url).pathname;
     if (path === "/hop") return Response.redirect(`${server.origin}/end`, 302);
     if (path === "/away") return Response.redirect(`${other.origin}/x`, 307);
-    if (path === "/loop") return Response.redirect(`${server.origin}/loop`, 301);
+    if (path === "/loop") {
+      return Response.redirect(`${server.origin}/loop`, 301);
+    }
     return echo(request);
   });
   await using broker = await createBroker({
@@ -137,7 +137,9 @@ Deno.test("Broker.execute() follows redirects to allowed hops and refuses one to
   });
   const run = await broker.execute(`
     const hop = await fetch(${js(server.origin)} + "/hop");
-    const manual = await fetch(${js(server.origin)} + "/hop", { redirect: "manual" });
+    const manual = await fetch(${
+    js(server.origin)
+  } + "/hop", { redirect: "manual" });
     const out = [hop.status, hop.url, hop.redirected, (await hop.json()).path,
       manual.status, manual.headers.get("location")];
     for (const path of ["/away", "/loop"]) {
@@ -179,7 +181,9 @@ Deno.test("Broker.execute() fails a response over maxResponseBytes with a TypeEr
     network: { allow: [{ origin: server.origin }], maxResponseBytes: 1000 },
   });
   const run = await broker.execute(`
-    const ok = (await (await fetch(${js(server.origin)} + "/?n=1000")).arrayBuffer()).byteLength;
+    const ok = (await (await fetch(${
+    js(server.origin)
+  } + "/?n=1000")).arrayBuffer()).byteLength;
     try { await fetch(${js(server.origin)} + "/?n=1001"); return "sent"; }
     catch (e) { return [ok, e instanceof TypeError, e.message]; }
   `);
@@ -286,17 +290,31 @@ Deno.test("Broker.execute() keeps at most maxConcurrent requests of a run in fli
   });
   const running = broker.execute(`
     const all = [];
-    for (let i = 0; i < 10; i++) all.push(fetch(${js(server.origin)} + "/" + i).then((r) => r.text()));
+    for (let i = 0; i < 10; i++) all.push(fetch(${
+    js(server.origin)
+  } + "/" + i).then((r) => r.text()));
     return (await Promise.all(all)).join("");
   `);
-  // Four get in; then each release lets the next waiting one in.
-  await arrivals[3]!.promise;
-  for (let i = 0; i < 10; i++) {
-    await arrivals[i]!.promise;
-    releases[i]!.resolve();
+  try {
+    // Four get in. A fifth must not, however long it is given: this window is
+    // the one wait here that is not for an event, because it checks that an
+    // event does not happen.
+    await arrivals[3]!.promise;
+    const fifth = await Promise.race([
+      arrivals[4]!.promise.then(() => "arrived"),
+      new Promise((resolve) => setTimeout(() => resolve("held"), 300)),
+    ]);
+    assert.equal(fifth, "held");
+    // Then each release lets the next waiting one in.
+    for (let i = 0; i < 10; i++) {
+      await arrivals[i]!.promise;
+      releases[i]!.resolve();
+    }
+    assertResult(await running, "x".repeat(10));
+    assert.equal(most, 4);
+  } finally {
+    for (const release of releases) release.resolve();
   }
-  assertResult(await running, "x".repeat(10));
-  assert.equal(most, 4);
 });
 
 Deno.test("Broker.execute() counts each request, refused ones included, against maxToolCalls", async () => {
@@ -368,8 +386,7 @@ Deno.test("Broker.execute() records each request's hops in the audit record, nev
         method: "GET",
         origin: server.origin,
         path: "/no",
-        refused:
-          "no rule for the path /no on this origin (allowed: /r, /end)",
+        refused: "no rule for the path /no on this origin (allowed: /r, /end)",
       }],
     },
   ]);
