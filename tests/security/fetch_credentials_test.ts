@@ -94,7 +94,12 @@ Deno.test("fetch: an echo of a header value with JSON escapes or as Basic user:p
     password: "[redacted]",
     key: "[redacted]",
   });
-  assertNotInOutcome(run, password, quoted, JSON.stringify(quoted).slice(1, -1));
+  assertNotInOutcome(
+    run,
+    password,
+    quoted,
+    JSON.stringify(quoted).slice(1, -1),
+  );
 });
 
 Deno.test("fetch: a redirect to another allowed origin carries only that origin's headers", async () => {
@@ -172,18 +177,31 @@ Deno.test("fetch: a secret in a redirect target's URL is redacted from response.
 Deno.test("fetch: a forged request from the subprocess is checked like any other", async () => {
   // What a hostile runtime could put in a call frame, bypassing the prelude.
   const access = new NetworkAccess({
-    allow: [{ origin: "http://127.0.0.1:9", headers: { authorization: BEARER } }],
+    allow: [{
+      origin: "http://127.0.0.1:9",
+      headers: { authorization: BEARER },
+    }],
   });
   const run = access.forRun();
   const signal = new AbortController().signal;
   const cases: [unknown, string][] = [
     [null, "fetch request is malformed: not an object"],
     [
-      { method: "GET", url: "file:///etc/passwd", headers: [], redirect: "follow" },
+      {
+        method: "GET",
+        url: "file:///etc/passwd",
+        headers: [],
+        redirect: "follow",
+      },
       "fetch to null/etc/passwd is not allowed: no rule for this origin",
     ],
     [
-      { method: "GET X", url: "http://127.0.0.1:9/", headers: [], redirect: "follow" },
+      {
+        method: "GET X",
+        url: "http://127.0.0.1:9/",
+        headers: [],
+        redirect: "follow",
+      },
       'fetch request is malformed: invalid method "GET X"',
     ],
     [
