@@ -40,6 +40,7 @@
 
 export {
   type AuditCall,
+  type AuditFetchHop,
   type AuditHook,
   type AuditRecord,
   MAX_AUDIT_ARG_BYTES,
@@ -61,6 +62,12 @@ export type {
   SessionOptions,
   UpstreamStatus,
 } from "./broker/options.ts";
+export {
+  NETWORK_DEFAULTS,
+  type NetworkOptions,
+  type NetworkRule,
+  type NetworkRuleInfo,
+} from "./broker/network/options.ts";
 export {
   type AuditConfig,
   brokerOptionsFromConfig,
