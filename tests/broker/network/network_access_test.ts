@@ -392,3 +392,30 @@ Deno.test("Broker.execute() records each request's hops in the audit record, nev
   ]);
   assert.equal(JSON.stringify(records).includes("audit-secret-1"), false);
 });
+
+Deno.test("Broker.execute() rejects a guest fetch whose signal aborts, with the abort reason", async () => {
+  const never = deferred<Response>();
+  await using server = serveLoopback(() => never.promise);
+  await using broker = await createBroker({
+    pool: { size: 1 },
+    network: { allow: [{ origin: server.origin }] },
+  });
+  try {
+    const run = await broker.execute(`
+      const before = new AbortController();
+      before.abort(new Error("before"));
+      const out = [];
+      try { await fetch(${js(server.origin)}, { signal: before.signal }); }
+      catch (e) { out.push(e.message); }
+      const during = new AbortController();
+      const pending = fetch(${js(server.origin)}, { signal: during.signal });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      during.abort();
+      try { await pending; } catch (e) { out.push(e.name); }
+      return out;
+    `);
+    assertResult(run, ["before", "AbortError"]);
+  } finally {
+    never.resolve(new Response("late"));
+  }
+});
