@@ -11,6 +11,7 @@ import type { AuditCall, AuditFetchHop } from "../audit/record.ts";
 import { headerSecrets, MIN_SECRET_LENGTH, redact } from "../redact.ts";
 import type { WireResponse } from "../../runtime/fetch.ts";
 import { AllowList } from "./allow_list.ts";
+import { encodeBase64 } from "./base64.ts";
 import { Gate } from "./gate.ts";
 import {
   NETWORK_DEFAULTS,
@@ -284,7 +285,7 @@ export class NetworkAccess {
           url: redact(url.href, this.#secrets),
           redirected: redirects > 0,
           headers,
-          body: (clean as unknown as { toBase64(): string }).toBase64(),
+          body: encodeBase64(clean),
         };
       }
     } finally {

@@ -6,6 +6,7 @@
  */
 
 import type { WireRequest } from "../../runtime/fetch.ts";
+import { decodeBase64 } from "./base64.ts";
 
 /** A guest request after {@linkcode parseWireRequest}. */
 export interface GuestRequest {
@@ -63,9 +64,7 @@ export function parseWireRequest(args: unknown): GuestRequest {
   if (body !== undefined) {
     if (typeof body !== "string") throw bad("body is not base64 text");
     try {
-      bytes = (Uint8Array as unknown as {
-        fromBase64(text: string): Uint8Array<ArrayBuffer>;
-      }).fromBase64(body);
+      bytes = decodeBase64(body);
     } catch {
       throw bad("body is not base64 text");
     }
