@@ -56,6 +56,7 @@ export {
 export {
   type AuditApproval,
   type AuditCall,
+  type AuditFetchHop,
   type AuditHook,
   type AuditRecord,
   MAX_AUDIT_ARG_BYTES,
@@ -77,6 +78,12 @@ export type {
   SessionOptions,
   UpstreamStatus,
 } from "./broker/options.ts";
+export {
+  NETWORK_DEFAULTS,
+  type NetworkOptions,
+  type NetworkRule,
+  type NetworkRuleInfo,
+} from "./broker/network/options.ts";
 export {
   type ApprovalsConfig,
   type AuditConfig,

@@ -40,6 +40,9 @@ import {
 import { RuntimePool } from "./subprocess/pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess } from "./run/run.ts";
+import { NetworkAccess } from "./network/network_access.ts";
+import type { NetworkRuleInfo } from "./network/options.ts";
+import { fetchDeclaration } from "./network/declaration.ts";
 import { addUnavailableHint } from "./run/hints.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import {
@@ -85,12 +88,13 @@ export class Broker {
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #approvalTimeoutMs: number;
   readonly #secrets: readonly string[];
+  readonly #network: NetworkAccess;
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
    *
    * @param options The broker's options.
-   * @throws {TypeError} On a bad provider name or tool definition.
+   * @throws {TypeError} On a bad provider name, tool definition or network rule.
    * @throws {RangeError} On a limit or count out of range.
    */
   constructor(options: BrokerOptions = {}) {
@@ -99,6 +103,7 @@ export class Broker {
       options.limits,
       "broker options",
     );
+    this.#network = new NetworkAccess(options.network ?? {});
     const maxConcurrency = positiveInteger(
       options.maxConcurrency,
       4,
@@ -457,6 +462,15 @@ export class Broker {
         ...(state === undefined ? {} : { state }),
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
         approval: this.#runApproval(code, options, runId),
+        ...(this.#network.enabled
+          ? {
+            fetch: this.#network.forRun(
+              privacy === undefined
+                ? undefined
+                : (text) => privacy!.privacy.detokenizeText(text),
+            ),
+          }
+          : {}),
       });
       this.#pool.release(acquired.process);
       try {
@@ -514,10 +528,21 @@ export class Broker {
    */
   types(): string {
     const catalog = this.#sources.catalog;
-    const text = namespaceDeclarations(this.tools(), catalog.declarations);
+    const text = namespaceDeclarations(this.tools(), catalog.declarations) +
+      fetchDeclaration(this.networkRules());
     return catalog.declarations.size > 0
       ? text + MCP_RESOURCE_INTERFACES
       : text;
+  }
+
+  /**
+   * What the guest's `fetch` may reach (`network.allow`, without the headers
+   * the broker adds); empty when the guest has no `fetch`.
+   *
+   * @returns The rules, in order.
+   */
+  networkRules(): NetworkRuleInfo[] {
+    return this.#network.rules;
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ApprovalHandler } from "./approval/approval.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
+import type { NetworkOptions } from "./network/options.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
@@ -147,6 +148,13 @@ export interface BrokerOptions {
    * @default {300000}
    */
   approvalTimeoutMs?: number;
+  /**
+   * A `fetch` for guest code, limited to `network.allow`; the broker sends
+   * each request, adding the rule's headers, which the guest never sees.
+   * Without rules the guest has no `fetch`.
+   * @default {{ allow: [] }}
+   */
+  network?: NetworkOptions;
   /**
    * Values never to show in errors, logs or results (header values of MCP
    * servers are added automatically; the CLI adds every expanded `${VAR}`).

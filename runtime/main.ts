@@ -150,6 +150,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
           namespaces: header.namespaces,
           methods: header.methods,
           maxLogBytes: header.maxLogBytes,
+          fetch: header.fetch === true,
         }, payload);
         break;
       case "result":

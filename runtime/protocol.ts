@@ -15,7 +15,14 @@
  */
 
 /** Version of this protocol; the runtime announces it in its `ready` frame. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * The namespace of the `call` frames that carry the guest's `fetch` (its name
+ * is `fetch` too). `fetch` is a global of the guest, so no provider can take
+ * this namespace.
+ */
+export const FETCH_NAMESPACE = "fetch";
 
 /** Largest header either side accepts, in bytes. */
 export const MAX_HEADER_BYTES = 65_536;
@@ -61,6 +68,11 @@ export type BrokerFrame =
     methods: Record<string, string[]>;
     /** Log bytes the runtime forwards before it stops sending logs. */
     maxLogBytes: number;
+    /**
+     * Install the guest's `fetch` (the broker allows some origins); its
+     * requests are `call` frames in {@linkcode FETCH_NAMESPACE}.
+     */
+    fetch?: true;
   }
   /** A tool call succeeded. Payload: the value as JSON text, empty for `undefined`. */
   | { t: "result"; id: number; ok: true }

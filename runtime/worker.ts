@@ -26,6 +26,7 @@
  */
 
 import type { createGuestConsole } from "./console.ts";
+import type { createGuestFetch } from "./fetch.ts";
 import type { readInbox } from "./inbox.ts";
 import type { JsonEncoder, JsonEncoderOptions } from "./json.ts";
 import type { GuestErrorCode, LogLevel } from "./protocol.ts";
@@ -43,6 +44,7 @@ export type ToWorkerMessage =
     namespaces: Record<string, string[]>;
     methods: Record<string, string[]>;
     maxLogBytes: number;
+    fetch: boolean;
   }
   /** Payload: the tool's value as JSON text, empty for `undefined`. */
   | { type: "result"; id: number; ok: true }
@@ -75,6 +77,10 @@ export interface WorkerDeps {
   createGuestConsole: typeof createGuestConsole;
   /** The inbox reader from `inbox.ts`. */
   readInbox: typeof readInbox;
+  /** The factory from `fetch.ts`. */
+  createGuestFetch: typeof createGuestFetch;
+  /** `FETCH_NAMESPACE` from `protocol.ts`. */
+  fetchNamespace: string;
   /** Nesting limit for values crossing the boundary. */
   maxJsonDepth: number;
 }
@@ -172,6 +178,11 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const textEncoder = new TextEncoder();
   const encodeText = TextEncoder.prototype.encode;
   const preventDefault = Event.prototype.preventDefault;
+  // Made now, while the intrinsics it captures are still the realm's own;
+  // installed only for a run the broker allows some origins.
+  const guestFetch = deps.createGuestFetch((request) =>
+    callTool(deps.fetchNamespace, deps.fetchNamespace, request)
+  );
   // Null prototypes: Deno reads more options than these two.
   const describeOptions = { __proto__: null, colors: false, depth: 2 };
   const logOptions = { __proto__: null, colors: false, depth: 4 };
@@ -427,6 +438,14 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       phase = "running";
       maxLogBytes = header.maxLogBytes;
       install(header.namespaces, header.methods);
+      if (header.fetch) {
+        defineProperty(globalThis, "fetch", {
+          __proto__: null,
+          value: guestFetch,
+          writable: true,
+          configurable: true,
+        } as PropertyDescriptor);
+      }
       void run(payload);
       return;
     }

@@ -44,9 +44,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "oauth": ["host", "vocabulary"],
   "upstream": ["oauth", "tools", "host", "vocabulary", "runtime"],
   "privacy": ["state", "vocabulary"],
+  "network": ["audit", "vocabulary", "runtime"],
   "run": [
     "approval",
     "audit",
+    "network",
     "subprocess",
     "tools",
     "privacy",
@@ -58,6 +60,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "approval",
     "run",
     "privacy",
+    "network",
     "upstream",
     "oauth",
     "state",
@@ -74,6 +77,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // reverse.
   "config": [
     "engine",
+    "network",
     "state",
     "privacy",
     "upstream",
@@ -81,11 +85,12 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "host",
     "vocabulary",
   ],
-  "mcp": ["engine", "approval", "types", "vocabulary"],
+  "mcp": ["engine", "approval", "network", "types", "vocabulary"],
   "http": ["engine", "approval", "mcp", "types", "vocabulary"],
   "mod": [
     "engine",
     "approval",
+    "network",
     "privacy",
     "config",
     "mcp",

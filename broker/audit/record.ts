@@ -39,6 +39,12 @@ export interface AuditCall {
    * `includeArgs`).
    */
   approval?: AuditApproval;
+  /**
+   * For the guest's `fetch` (`tool: "fetch"`): each hop the broker checked,
+   * the request first, then each redirect it followed. Never the headers the
+   * broker added.
+   */
+  fetch?: AuditFetchHop[];
 }
 
 /** How one wait for an approver ended, as the audit record keeps it. */
@@ -55,6 +61,22 @@ export interface AuditApproval {
   reason?: string;
   /** Milliseconds the call waited. */
   waitedMs: number;
+}
+
+/** One hop of a guest's `fetch` in {@linkcode AuditCall.fetch}. */
+export interface AuditFetchHop {
+  /** The method. */
+  method: string;
+  /** The origin (`https://api.example.com`). */
+  origin: string;
+  /** The path, without the query. */
+  path: string;
+  /** The status the server answered; absent when refused or failed. */
+  status?: number;
+  /** Bytes of the body handed to the guest, on the last hop that has one. */
+  bytes?: number;
+  /** Why the broker refused this hop. */
+  refused?: string;
 }
 
 /**

@@ -20,6 +20,8 @@ import type {
   SessionOptions,
 } from "../options.ts";
 import type { McpServerConfig } from "../upstream/config.ts";
+import type { NetworkOptions } from "../network/options.ts";
+import { headerSecrets } from "../redact.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
@@ -131,6 +133,8 @@ export interface ExecboxConfig {
   privacy: PrivacyConfig;
   /** Calls of tools that need approval. */
   approvals: ApprovalsConfig;
+  /** The guest's `fetch`: `BrokerOptions.network`. */
+  network: NetworkOptions;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -196,6 +200,8 @@ export interface ConfigBrokerOptions {
   privacy?: PrivacyOptions;
   /** How long a call waits for its approver, in milliseconds. */
   approvalTimeoutMs?: number;
+  /** The guest's `fetch`. */
+  network?: NetworkOptions;
 }
 
 /**
@@ -287,6 +293,12 @@ function _parse(
   for (const token of [http.token, ...Object.values(http.tokens ?? {})]) {
     if (token !== undefined) secrets.add(token);
   }
+  const network = (data.network ?? {}) as NetworkOptions;
+  for (const rule of network.allow ?? []) {
+    for (const value of Object.values(rule.headers ?? {})) {
+      for (const secret of headerSecrets(value)) secrets.add(secret);
+    }
+  }
   // JSON has no `undefined`, so zod's `?: T | undefined` holds no undefined.
   const config: ExecboxConfig = {
     mcpServers,
@@ -308,6 +320,7 @@ function _parse(
     ),
     privacy: (data.privacy ?? {}) as PrivacyConfig,
     approvals: (data.approvals ?? {}) as ApprovalsConfig,
+    network,
   };
   return { config, secrets: [...secrets] };
 }
@@ -435,6 +448,9 @@ export function brokerOptionsFromConfig(
       ...(includeCode === undefined ? {} : { includeCode }),
       ...(includeArgs === undefined ? {} : { includeArgs }),
     };
+  }
+  if (Object.keys(config.network).length > 0) {
+    options.network = config.network;
   }
   const { enabled, file } = config.inference;
   if (enabled !== undefined || file !== undefined) {

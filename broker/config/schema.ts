@@ -12,6 +12,8 @@ import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
 import { DEFAULT_LIMITS, mergeLimits } from "../limits.ts";
 import { nearestKey } from "./nearest_key.ts";
 import { BUILT_IN_DETECTORS } from "../privacy/detectors.ts";
+import { AllowList } from "../network/allow_list.ts";
+import type { NetworkRule } from "../network/options.ts";
 import {
   DEFAULT_HEADERS_TIMEOUT_MS as _HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS as _REQUEST_TIMEOUT_MS,
@@ -234,6 +236,33 @@ const _schema = z.strictObject({
   }, { error: "must be an object" }).optional(),
   approvals: z.strictObject({
     timeoutMs: _whole(1).optional(),
+  }, { error: "must be an object" }).optional(),
+  network: z.strictObject({
+    allow: z.array(
+      z.strictObject({
+        origin: _text,
+        paths: _strings.optional(),
+        methods: _strings.optional(),
+        headers: _stringRecord.optional(),
+      }, { error: "must be an object" }).superRefine((rule, ctx) => {
+        try {
+          new AllowList([rule as NetworkRule]);
+        } catch (error) {
+          ctx.addIssue({
+            code: "custom",
+            message: (error as Error).message.replace(
+              /^network\.allow\[0\]\./,
+              "",
+            ),
+          });
+        }
+      }),
+      { error: "must be an array" },
+    ).optional(),
+    timeoutMs: _whole(1).optional(),
+    maxResponseBytes: _whole(0).optional(),
+    maxRedirects: _whole(0).optional(),
+    maxConcurrent: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

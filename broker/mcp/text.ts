@@ -10,6 +10,8 @@ import type { Broker } from "../broker.ts";
 import { type Limits, logEntryBytes, logTruncationMessage } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ToolMatch } from "../types/search.ts";
+import { ruleText } from "../network/declaration.ts";
+import type { NetworkRuleInfo } from "../network/options.ts";
 
 const _encoder = new TextEncoder();
 
@@ -46,7 +48,7 @@ export function executeDescription(
     "- Each tool is an async function under its namespace that takes one object argument: `await ns.tool({ ... })`.",
     "- console.log output comes back as logs.",
     '- Before calling a tool, get its exact signature with search_tools and detail "full".',
-    "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
+    _networkText(broker.networkRules()),
     `- ${_limitsText(options.limits)}`,
     ...(broker.tokenizes ? [_PRIVACY_LINE] : []),
     "",
@@ -59,6 +61,14 @@ export function executeDescription(
 
 const _PRIVACY_LINE =
   "- Personal data (emails, phone numbers, ...) in results, logs and errors comes back as tokens such as [EMAIL_1]; pass a token as it is in a tool argument and the tool gets the real value.";
+function _networkText(rules: readonly NetworkRuleInfo[]): string {
+  if (rules.length === 0) {
+    return "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.";
+  }
+  return `- The standard fetch reaches only: ${
+    rules.map(ruleText).join("; ")
+  } (credentials are added for you; any other request throws a TypeError; each request counts as a tool call). Nothing else exists: no imports, no file system, no Deno or process.`;
+}
 
 function _limitsText(limits: Pick<Limits, "timeoutMs" | "memoryMb">): string {
   const { timeoutMs, memoryMb } = limits;

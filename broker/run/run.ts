@@ -19,7 +19,12 @@ import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
 import type { ExecuteError, ExecuteResult } from "../result.ts";
 import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
-import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
+import {
+  FETCH_NAMESPACE,
+  type LogLevel,
+  type RuntimeFrame,
+} from "../../runtime/protocol.ts";
+import { FetchRefusedError, type RunFetch } from "../network/network_access.ts";
 import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
@@ -98,6 +103,8 @@ export interface RunOptions {
    * denied.
    */
   approval?: RunApproval;
+  /** The guest's `fetch`, when the broker allows some origins. */
+  fetch?: RunFetch;
 }
 
 /**
@@ -216,11 +223,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     };
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
+    const runFetch = options.fetch;
     const lookup = (
       ns: string,
       name: string,
     ): ProviderTool | ProviderMethod | undefined =>
       ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+    // The guest's fetch is a call like a tool's: counted, bounded, audited
+    // and aborted with the run. Its policy is `network.allow`, not onToolCall.
+    const isFetch = (frame: Extract<RuntimeFrame, { t: "call" }>) =>
+      runFetch !== undefined && frame.ns === FETCH_NAMESPACE &&
+      frame.name === FETCH_NAMESPACE;
 
     // `refused`: why the call fails before it starts; else its argument's
     // bytes are in flight until it settles.
@@ -231,7 +244,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       argBytes: number,
       refused?: string,
     ) {
-      const path = `${frame.ns}.${frame.name}`;
+      const fetching = isFetch(frame);
+      const path = fetching ? "fetch" : `${frame.ns}.${frame.name}`;
       const started = performance.now();
       let outcome: AuditCall["outcome"] = "ok";
       // Audit entries carry tokens, and hash the tokenized form.
@@ -267,14 +281,16 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
         if (refused !== undefined) throw new Error(refused);
-        const tool = lookup(frame.ns, frame.name);
+        const tool = fetching
+          ? { path, call: (a: unknown) => runFetch!(a, tools.signal, entry) }
+          : lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
         // Real values go back in right before the call leaves the broker;
         // `state` stays inside it and keeps what the guest wrote.
         if (privacy !== undefined && frame.ns !== "state") {
           args = privacy.detokenizeValue(args);
         }
-        if (options.onToolCall !== undefined) {
+        if (options.onToolCall !== undefined && !fetching) {
           let decision;
           try {
             decision = await options.onToolCall({
@@ -331,6 +347,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
           return fail("limit_exceeded", error.message, "sessionBytes");
         }
+        if (error instanceof FetchRefusedError) outcome = "denied";
         const invalid = error instanceof ExecboxError &&
           error.code === "validation_error";
         if (outcome === "ok") {
@@ -488,6 +505,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       namespaces: { ...catalog.namespaces },
       methods,
       maxLogBytes: limits.maxLogBytes,
+      ...(runFetch === undefined ? {} : { fetch: true }),
     }, options.js);
   });
 }

@@ -9,12 +9,14 @@
 
 import { builtinModules } from "node:module";
 import { createGuestConsole } from "../../runtime/console.ts";
+import { createGuestFetch } from "../../runtime/fetch.ts";
 import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
   createFrameDecoder,
   encodeFrame,
+  FETCH_NAMESPACE,
   MAX_HEADER_BYTES,
   MAX_JSON_DEPTH,
   PROTOCOL_VERSION,
@@ -132,6 +134,8 @@ export function blockedImportMap(): string {
 export function runtimeSource(): string {
   const worker = `(${workerMain})({ createJsonEncoder: ${createJsonEncoder}, ` +
     `createGuestConsole: ${createGuestConsole}, readInbox: ${readInbox}, ` +
+    `createGuestFetch: ${createGuestFetch}, ` +
+    `fetchNamespace: ${JSON.stringify(FETCH_NAMESPACE)}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
     `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +

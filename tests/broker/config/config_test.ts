@@ -51,6 +51,7 @@ const EMPTY: ExecboxConfig = {
   inference: {},
   privacy: {},
   approvals: {},
+  network: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -165,6 +166,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     inference: {},
     privacy: {},
     approvals: {},
+    network: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
