@@ -397,6 +397,10 @@ export class Broker {
           auditArgs: this.#auditOptions.includeArgs ?? false,
         }),
         ...(state === undefined ? {} : { state }),
+        ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
+        ...(options.onToolCallCount === undefined
+          ? {}
+          : { onToolCallCount: options.onToolCallCount }),
       });
       this.#pool.release(acquired.process);
       if (

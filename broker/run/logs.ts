@@ -20,9 +20,16 @@ export class RunLogs {
   #truncated = false;
   readonly #max: number;
   readonly #encoder = new TextEncoder();
+  readonly #onEntry: ((entry: LogEntry) => void) | undefined;
 
-  constructor(maxBytes: number) {
+  /**
+   * @param maxBytes The cap, `maxLogBytes`.
+   * @param onEntry Sees each entry as it is kept (a cut entry as cut, then
+   * the marker), so it sees exactly the run's logs, while the run goes.
+   */
+  constructor(maxBytes: number, onEntry?: (entry: LogEntry) => void) {
     this.#max = maxBytes;
+    this.#onEntry = onEntry;
   }
 
   add(level: LogLevel, message: string): void {
@@ -31,7 +38,7 @@ export class RunLogs {
     const cost = Math.max(MIN_LOG_ENTRY_BYTES, bytes.length);
     if (this.#bytes + cost <= this.#max) {
       this.#bytes += cost;
-      this.entries.push({ level, message });
+      this.#push({ level, message });
       return;
     }
     const room = this.#max - this.#bytes;
@@ -42,12 +49,20 @@ export class RunLogs {
         /\uFFFD$/,
         "",
       );
-      this.entries.push({ level, message: head });
+      this.#push({ level, message: head });
     }
     this.#truncated = true;
-    this.entries.push({
-      level: "warn",
-      message: logTruncationMessage(this.#max),
-    });
+    this.#push({ level: "warn", message: logTruncationMessage(this.#max) });
+  }
+
+  #push(entry: LogEntry): void {
+    this.entries.push(entry);
+    if (this.#onEntry === undefined) return;
+    try {
+      // A copy: what the observer does to it never changes the result.
+      this.#onEntry({ ...entry });
+    } catch {
+      // An observer's failure is its own; the run goes on.
+    }
   }
 }
