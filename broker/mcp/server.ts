@@ -18,6 +18,7 @@ import type { Broker } from "../broker.ts";
 import { ExecboxError } from "../errors.ts";
 import { type Limits, mergeLimits, positiveInteger } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
+import { LogProgress } from "./progress.ts";
 import {
   executeDescription,
   executeText,
@@ -177,6 +178,17 @@ export function createMcpServer(
     // both tools' definitions with 300 tools.
   }, async ({ code, session }, extra): Promise<CallToolResult> => {
     let run: ExecuteResult;
+    // With a progress token, logs go out while the run goes (over HTTP, on
+    // the request's event stream: /mcp with sessions).
+    const token = extra._meta?.progressToken;
+    const progress = token === undefined
+      ? undefined
+      : new LogProgress((update) =>
+        extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, ...update },
+        })
+      );
     try {
       run = await broker.execute(code, {
         signal: extra.signal,
@@ -184,8 +196,13 @@ export function createMcpServer(
         caller: options.caller ?? "mcp",
         toolsHint: "find them with search_tools",
         ...(session === undefined ? {} : { session }),
+        ...(progress === undefined
+          ? {}
+          : { onLog: (entry) => progress.add(entry) }),
       });
+      await progress?.flush();
     } catch (error) {
+      await progress?.flush();
       if (!(error instanceof ExecboxError)) throw error;
       return {
         content: [{
