@@ -38,7 +38,9 @@ import {
   isHostHeader,
   originPolicy,
 } from "./auth.ts";
+import { ExecuteEvents } from "./execute_events.ts";
 import { accessLine, requestPath } from "./log.ts";
+import { acceptsEventStream } from "./sse.ts";
 import { CLIENT_CLOSED_STATUS, handleMcpRequest } from "./mcp.ts";
 import {
   HttpMetrics,
@@ -199,6 +201,8 @@ export function createHttpApp(
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
   const outcomes = new WeakMap<Context, string>();
+  // Streamed responses: the access line waits for the end of their run.
+  const streaming = new WeakMap<Context, Promise<void>>();
   const recordRun = (c: Context, run: ExecuteResult) => {
     metrics.record(run);
     outcomes.set(c, runOutcome(run));
@@ -227,14 +231,18 @@ export function createHttpApp(
       }
       status = c.res.status;
     } finally {
-      log?.(accessLine({
-        method: c.req.method,
-        url: c.req.url,
-        status,
-        durationMs: performance.now() - startedAt,
-        caller: c.var.caller,
-        outcome: outcomes.get(c),
-      }));
+      const write = () =>
+        log?.(accessLine({
+          method: c.req.method,
+          url: c.req.url,
+          status,
+          durationMs: performance.now() - startedAt,
+          caller: c.var.caller,
+          outcome: outcomes.get(c),
+        }));
+      const pending = streaming.get(c);
+      if (pending === undefined) write();
+      else void pending.then(write);
     }
   });
 
@@ -296,20 +304,42 @@ export function createHttpApp(
     },
     limitBody,
     async (c) => {
-      const signal = c.req.raw.signal;
       const text = await _readBody(c);
       if (text instanceof Response) return text;
       const parsed = parseExecuteBody(text, broker.limits);
       if ("error" in parsed) return _error(400, parsed.error, parsed.message);
+      // Accept: text/event-stream: logs as they come, then the result.
+      const events = acceptsEventStream(c.req.header("accept"))
+        ? new ExecuteEvents()
+        : undefined;
+      const signal = events === undefined
+        ? c.req.raw.signal
+        : AbortSignal.any([c.req.raw.signal, events.stream.signal]);
       let run: ExecuteResult;
       try {
-        run = await broker.execute(parsed.code, {
+        const running = broker.execute(parsed.code, {
           signal,
           limits: parsed.limits,
           caller: c.get("caller"),
           ...(parsed.session === undefined ? {} : { session: parsed.session }),
+          ...(events === undefined ? {} : { onLog: events.onLog }),
         });
+        const early = await events?.firstLogOrResult(running);
+        if (events !== undefined && early === undefined) {
+          streaming.set(
+            c,
+            running.then((run) => {
+              recordRun(c, run);
+              events.end(run);
+            }, (error: unknown) => {
+              events.fail("internal_error", (error as Error).message);
+            }),
+          );
+          return events.stream.response();
+        }
+        run = early ?? await running;
       } catch (error) {
+        events?.stream.close();
         if (error instanceof ExecboxError && error.code === "broker_closed") {
           return _error(503, "broker_closed", error.message);
         }
@@ -317,17 +347,24 @@ export function createHttpApp(
       }
       recordRun(c, run);
       if (signal.aborted) {
+        events?.stream.close();
         return new Response(null, { status: CLIENT_CLOSED_STATUS });
       }
       if (!run.ok && isQueueFull(run)) {
+        events?.stream.close();
         return _error(503, "queue_full", run.error.message, {
           "Retry-After": "1",
         });
       }
       if (!run.ok && isCallerQueueFull(run)) {
+        events?.stream.close();
         return _error(429, "caller_queue_full", run.error.message, {
           "Retry-After": "1",
         });
+      }
+      if (events !== undefined) {
+        events.end(run);
+        return events.stream.response();
       }
       return c.json(run);
     },

@@ -1,0 +1,54 @@
+/**
+ * `POST /v1/execute` as server-sent events: a `log` event per console entry
+ * while the run goes, then one `result` event with the `ExecuteResult`.
+ *
+ * @module
+ */
+
+import type { ExecuteResult, LogEntry } from "../result.ts";
+import { EventStream } from "./sse.ts";
+
+/**
+ * The events of one run. The response starts at the first log entry; a run
+ * that ends before logging anything is answered whole, so a refusal before
+ * it runs (a full queue) keeps its HTTP status.
+ */
+export class ExecuteEvents {
+  /** The event stream the response carries. */
+  readonly stream: EventStream = new EventStream();
+  #resolveLogged!: () => void;
+  readonly #logged = new Promise<void>((resolve) => {
+    this.#resolveLogged = resolve;
+  });
+
+  /** Pass as `ExecuteOptions.onLog`. */
+  readonly onLog = (entry: LogEntry): void => {
+    this.stream.send("log", JSON.stringify(entry));
+    this.#resolveLogged();
+  };
+
+  /**
+   * Waits for the first log entry or the end of the run.
+   *
+   * @param running The run.
+   * @returns The result when the run ended first, else `undefined`: answer
+   * with {@linkcode EventStream.response} now and {@linkcode ExecuteEvents.end} later.
+   */
+  async firstLogOrResult(
+    running: Promise<ExecuteResult>,
+  ): Promise<ExecuteResult | undefined> {
+    return await Promise.race([running, this.#logged.then(() => undefined)]);
+  }
+
+  /** Sends the `result` event and ends the stream. */
+  end(run: ExecuteResult): void {
+    this.stream.send("result", JSON.stringify(run));
+    this.stream.close();
+  }
+
+  /** Sends an `error` event (`{ error: { code, message } }`) and ends the stream. */
+  fail(code: string, message: string): void {
+    this.stream.send("error", JSON.stringify({ error: { code, message } }));
+    this.stream.close();
+  }
+}
