@@ -28,6 +28,7 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker.ts";
@@ -38,10 +39,12 @@ import {
   isHostHeader,
   originPolicy,
 } from "./auth.ts";
+import { trackBodyEnd } from "./body_end.ts";
 import { ExecuteEvents } from "./execute_events.ts";
 import { accessLine, requestPath } from "./log.ts";
 import { acceptsEventStream } from "./sse.ts";
-import { CLIENT_CLOSED_STATUS, handleMcpRequest } from "./mcp.ts";
+import { CLIENT_CLOSED_STATUS, handleMcpRequest, parseMcpBody } from "./mcp.ts";
+import { type McpSessionOptions, McpSessions } from "./mcp_sessions.ts";
 import {
   HttpMetrics,
   isCallerQueueFull,
@@ -112,10 +115,28 @@ export interface HttpAppOptions {
    */
   log?: (line: string) => void;
   /**
-   * Options of the MCP server each `/mcp` request gets.
+   * Options of the MCP server each `/mcp` session or request gets.
    * @default {{}}
    */
   mcp?: McpServerOptions;
+  /**
+   * `/mcp` sessions (MCP Streamable HTTP, stateful): an `initialize` starts
+   * a session (`Mcp-Session-Id`) with its own MCP server, whose answers come
+   * as event streams, so it can send progress notifications and requests
+   * (elicitation) to its client; `GET` opens its stream of server messages
+   * and `DELETE` ends it. A `POST` without a session id that is not
+   * `initialize` is still answered statelessly. `false`: every request is
+   * stateless, answered in JSON by a server of its own.
+   * @default {{ maxSessions: 256, maxPerCaller: 32, idleTimeoutMs: 600000 }}
+   */
+  mcpSessions?: McpSessionOptions | false;
+  /**
+   * Aborting it ends every `/mcp` session (those with a running call once
+   * the call ends), so the server's shutdown is not held by their event
+   * streams; `execbox serve` aborts it when it stops.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /** What the app sets on the Hono context, for handlers mounted after it. */
@@ -200,6 +221,22 @@ export function createHttpApp(
   // Checks the MCP options now rather than on the first request.
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
+  // The request a session's run was started by, for its access line.
+  const mcpRequest = new AsyncLocalStorage<Context>();
+  const sessions = options.mcpSessions === false
+    ? undefined
+    : new McpSessions(broker, {
+      ...options.mcpSessions,
+      mcp: options.mcp,
+      onRun: (run) => {
+        const c = mcpRequest.getStore();
+        if (c === undefined) metrics.record(run);
+        else recordRun(c, run);
+      },
+    });
+  options.signal?.addEventListener("abort", () => void sessions?.close(), {
+    once: true,
+  });
   const outcomes = new WeakMap<Context, string>();
   // Streamed responses: the access line waits for the end of their run.
   const streaming = new WeakMap<Context, Promise<void>>();
@@ -392,6 +429,20 @@ export function createHttpApp(
     async (c) => {
       const text = await _readBody(c);
       if (text instanceof Response) return text;
+      if (sessions !== undefined) {
+        const parsed = parseMcpBody(text, maxBatch);
+        if (parsed instanceof Response) return parsed;
+        const answered = await mcpRequest.run(
+          c,
+          () => sessions.post(c.req.raw, c.get("caller"), parsed.body),
+        );
+        if (answered !== undefined) {
+          // Answers stream: the access line waits for their end.
+          const tracked = trackBodyEnd(answered);
+          streaming.set(c, tracked.ended);
+          return tracked.response;
+        }
+      }
       return await handleMcpRequest(broker, c.req.raw, {
         body: text,
         mcp: { ...options.mcp, caller: c.get("caller") },
@@ -401,6 +452,14 @@ export function createHttpApp(
     },
   );
 
+  if (sessions !== undefined) {
+    app.on(
+      ["GET", "DELETE"],
+      "/mcp",
+      guard,
+      (c) => sessions.handle(c.req.raw, c.get("caller")),
+    );
+  }
   for (
     const [path, allow] of [
       ["/healthz", "GET, HEAD"],
@@ -410,7 +469,7 @@ export function createHttpApp(
       ["/v1/types", "GET, HEAD"],
       ["/metrics", "GET, HEAD"],
       // Stateless: no session to resume with GET or to end with DELETE.
-      ["/mcp", "POST"],
+      ["/mcp", sessions === undefined ? "POST" : "GET, POST, DELETE"],
     ] as const
   ) {
     app.all(path, (c) =>
