@@ -141,6 +141,12 @@ const _schema = z.strictObject({
     headersTimeoutMs: _whole(1).optional(),
     requestTimeoutMs: _whole(1).optional(),
     maxConnections: _whole(1).optional(),
+    mcpSessions: z.strictObject({
+      enabled: _bool.optional(),
+      maxSessions: _whole(1).optional(),
+      maxPerCaller: _whole(1).optional(),
+      idleTimeoutMs: _whole(1).optional(),
+    }, { error: "must be an object" }).optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;

@@ -62,6 +62,7 @@ import type { ExecuteResult } from "../result.ts";
 import { positiveInteger } from "../limits.ts";
 
 export { assertSafeBinding } from "./auth.ts";
+export type { McpSessionOptions } from "./mcp_sessions.ts";
 
 /** Options of {@linkcode createHttpApp}. */
 export interface HttpAppOptions {
