@@ -211,14 +211,17 @@ export class McpSessions {
     caller: string,
     body: unknown,
   ): Promise<Response> {
+    // Checked and counted without an await in between, so concurrent
+    // initializes cannot pass a bound together.
     if (this.#closing !== undefined) {
       return jsonRpcError(503, -32000, "The server is shutting down");
     }
     const own = [...this.#sessions.values()].filter((s) => s.caller === caller);
+    let evicted: _Session | undefined;
     if (own.length >= this.#maxPerCaller) {
-      const idle = own.filter((s) => s.requests === 0 && s.runs.size === 0)
+      evicted = own.filter((s) => s.requests === 0 && s.runs.size === 0)
         .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-      if (idle === undefined) {
+      if (evicted === undefined) {
         return jsonRpcError(
           429,
           -32000,
@@ -226,8 +229,7 @@ export class McpSessions {
           { "Retry-After": "1" },
         );
       }
-      this.#forget(idle);
-      await idle.server.close();
+      this.#forget(evicted);
     }
     if (this.#sessions.size >= this.#max) {
       return jsonRpcError(
@@ -259,22 +261,28 @@ export class McpSessions {
       lastUsed: performance.now(),
       timer: undefined,
     };
-    await server.connect(transport);
     this.#sessions.set(id, session);
     this.#arm(session);
-    const response = await this.#serve(session, request, body).catch(
-      async (error: unknown) => {
-        this.#forget(session);
-        await server.close();
-        throw error;
-      },
-    );
-    if (!response.ok) {
-      // A refused initialize leaves no session behind.
+    const end = async () => {
       this.#forget(session);
       await server.close();
+    };
+    try {
+      await evicted?.server.close();
+      await server.connect(transport);
+      if (this.#closing !== undefined) {
+        // close() began meanwhile and did not see this session.
+        await end();
+        return jsonRpcError(503, -32000, "The server is shutting down");
+      }
+      const response = await this.#serve(session, request, body);
+      // A refused initialize leaves no session behind.
+      if (!response.ok) await end();
+      return response;
+    } catch (error) {
+      await end();
+      throw error;
     }
-    return response;
   }
 
   /** Ends the session once it has been idle for the idle timeout. */

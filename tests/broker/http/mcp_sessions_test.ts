@@ -274,3 +274,26 @@ Deno.test("/mcp with mcpSessions: false answers initialize statelessly in JSON",
   assert.equal(get.headers.get("allow"), "POST");
   await get.body?.cancel();
 });
+
+Deno.test("/mcp sessions: concurrent initializes cannot pass maxSessions or maxPerCaller together", async () => {
+  await using service = await start({ mcpSessions: { maxSessions: 2 } });
+  const callers = ["alice", "bob", "carol", "alice", "bob", "carol"] as const;
+  const responses = await Promise.all(
+    callers.map((caller) => mcp(service.url, caller, { body: INITIALIZE })),
+  );
+  for (const response of responses) await response.body?.cancel();
+  assert.deepEqual(
+    responses.map((r) => r.status).sort(),
+    [200, 200, 503, 503, 503, 503],
+  );
+
+  await using other = await start({ mcpSessions: { maxPerCaller: 2 } });
+  const ids = await Promise.all(
+    Array.from({ length: 6 }, () => initialize(other.url, "alice")),
+  );
+  const open = [];
+  for (const id of ids) {
+    if (await listStatus(other.url, "alice", id) === 200) open.push(id);
+  }
+  assert.equal(open.length, 2);
+});
