@@ -62,18 +62,19 @@ async function main(): Promise<void> {
   } finally {
     await server.shutdown();
   }
-  console.log(
+  const lines = [
     `${rounds} rounds, ${navigator.hardwareConcurrency} cores, load ${
       Deno.loadavg().map((n) => n.toFixed(1)).join(" ")
     }`,
-  );
+  ];
   for (const [name, list] of Object.entries(times)) {
-    console.log(
+    lines.push(
       `${name.padEnd(32)} median ${quantile(list, 0.5).toFixed(1)} ms, p90 ${
         quantile(list, 0.9).toFixed(1)
       } ms`,
     );
   }
+  Deno.stdout.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
   if (seen === 0) throw new Error("onLog was never called");
 }
 
