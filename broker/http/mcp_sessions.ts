@@ -6,6 +6,7 @@
  * @module
  */
 
+import { clearTimeout, setTimeout } from "node:timers";
 // The SDK's ".js" subpaths have no types under Deno (typescript-sdk#2701).
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
@@ -300,6 +301,8 @@ export class McpSessions {
       this.#forget(session);
       void session.server.close();
     }, Math.max(0, due));
+    // An idle session never keeps the process alive: its server does.
+    session.timer.unref();
   }
 
   #forget(session: _Session): void {
