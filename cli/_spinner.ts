@@ -34,6 +34,7 @@ export class Spinner {
   #shown = false;
   #frame = 0;
   #toolCalls = 0;
+  #paused = 0;
 
   /** @param options Where to write, and when. */
   constructor(options: SpinnerOptions) {
@@ -51,8 +52,9 @@ export class Spinner {
     this.#toolCalls = count;
   }
 
-  /** Redraws the line. */
+  /** Redraws the line (not while paused). */
   tick(): void {
+    if (this.#paused > 0) return;
     const seconds = ((this.#now() - this.#startedAt) / 1000).toFixed(1);
     const calls = this.#toolCalls === 1
       ? "1 tool call"
@@ -66,6 +68,17 @@ export class Spinner {
   print(text: string): void {
     this.#clear();
     this.#write(text);
+  }
+
+  /** Removes the line until {@linkcode Spinner.resume}, as for a question. */
+  pause(): void {
+    this.#paused++;
+    this.#clear();
+  }
+
+  /** Lets the line show again at the next tick. */
+  resume(): void {
+    this.#paused = Math.max(0, this.#paused - 1);
   }
 
   /** Removes the line for good. */

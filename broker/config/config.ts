@@ -23,6 +23,7 @@ import type { McpServerConfig } from "../upstream/config.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
+import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -50,6 +51,10 @@ export interface HttpConfig {
   maxConnections?: number;
   /** `/mcp` sessions (stateful Streamable HTTP); `enabled: false` for stateless JSON. */
   mcpSessions?: McpSessionsConfig;
+  /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
+  approvers?: string[];
+  /** Whether an approver may decide its own runs' calls (default false). */
+  selfApproval?: boolean;
 }
 
 /** The `http.mcpSessions` section (`HttpAppOptions.mcpSessions`). */
@@ -62,6 +67,12 @@ export interface McpSessionsConfig {
   maxPerCaller?: number;
   /** Milliseconds without use before a session ends (default 600000). */
   idleTimeoutMs?: number;
+}
+
+/** The `approvals` section: calls of tools that need approval. */
+export interface ApprovalsConfig {
+  /** How long a call waits for its approver, in ms (`BrokerOptions.approvalTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */
@@ -108,6 +119,12 @@ export interface InferenceConfig {
   file?: string;
 }
 
+/**
+ * The `privacy` section: PII tokenization between tools, as
+ * `BrokerOptions.privacy` takes it (`key` usually `"${EXECBOX_PRIVACY_KEY}"`).
+ */
+export type PrivacyConfig = PrivacyOptions;
+
 /** A parsed `execbox.jsonc`; absent sections are `{}`. */
 export interface ExecboxConfig {
   /** Upstream MCP servers by name, without the disabled ones. */
@@ -124,6 +141,10 @@ export interface ExecboxConfig {
   audit: AuditConfig;
   /** Return types learned from results. */
   inference: InferenceConfig;
+  /** PII tokenization. */
+  privacy: PrivacyConfig;
+  /** Calls of tools that need approval. */
+  approvals: ApprovalsConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -185,6 +206,10 @@ export interface ConfigBrokerOptions {
   audit?: AuditOptions;
   /** Return types learned from results. */
   inference?: InferenceOptions;
+  /** PII tokenization. */
+  privacy?: PrivacyOptions;
+  /** How long a call waits for its approver, in milliseconds. */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -293,6 +318,8 @@ function _parse(
       "file",
       baseDir,
     ),
+    privacy: (data.privacy ?? {}) as PrivacyConfig,
+    approvals: (data.approvals ?? {}) as ApprovalsConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -430,6 +457,10 @@ export function brokerOptionsFromConfig(
         ? {}
         : { store: new FileShapeStore({ file }) }),
     };
+  }
+  if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
+  if (config.approvals.timeoutMs !== undefined) {
+    options.approvalTimeoutMs = config.approvals.timeoutMs;
   }
   return options;
 }

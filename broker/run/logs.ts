@@ -7,6 +7,7 @@
 import type { LogEntry } from "../result.ts";
 import { logTruncationMessage, MIN_LOG_ENTRY_BYTES } from "../limits.ts";
 import type { LogLevel } from "../../runtime/protocol.ts";
+import { dropPartialValue, type RunPrivacy } from "../privacy/run_privacy.ts";
 
 /**
  * Console output of one run, with a byte cap and a visible marker where it was
@@ -20,23 +21,47 @@ export class RunLogs {
   #truncated = false;
   readonly #max: number;
   readonly #encoder = new TextEncoder();
+  readonly #privacy: RunPrivacy | undefined;
   readonly #onEntry: ((entry: LogEntry) => void) | undefined;
 
   /**
    * @param maxBytes The cap, `maxLogBytes`.
-   * @param onEntry Sees each entry as it is kept (a cut entry as cut, then
-   * the marker), so it sees exactly the run's logs, while the run goes.
+   * @param privacy Tokenizes each entry before it is kept.
+   * @param onEntry Sees each entry as it is kept (tokenized, a cut entry as
+   * cut, then the marker), so it sees exactly the run's logs, while the run
+   * goes.
    */
-  constructor(maxBytes: number, onEntry?: (entry: LogEntry) => void) {
+  constructor(
+    maxBytes: number,
+    privacy?: RunPrivacy,
+    onEntry?: (entry: LogEntry) => void,
+  ) {
     this.#max = maxBytes;
+    this.#privacy = privacy;
     this.#onEntry = onEntry;
   }
 
+  /**
+   * Adds an entry: tokenized first (with `privacy`), then cut to the cap.
+   *
+   * @throws {PrivacyLimitError} When the run's token scope is full; the entry
+   * is not added.
+   */
   add(level: LogLevel, message: string): void {
     if (this.#truncated) return;
+    // An entry over the room left was cut by the runtime, maybe inside a
+    // value: it is cut here too, even when its tokens made it short enough.
+    let over = false;
+    if (this.#privacy !== undefined) {
+      over = this.#bytes + Math.max(
+            MIN_LOG_ENTRY_BYTES,
+            this.#encoder.encode(message).length,
+          ) > this.#max;
+      message = this.#privacy.tokenizeText(message);
+    }
     const bytes = this.#encoder.encode(message);
     const cost = Math.max(MIN_LOG_ENTRY_BYTES, bytes.length);
-    if (this.#bytes + cost <= this.#max) {
+    if (!over && this.#bytes + cost <= this.#max) {
       this.#bytes += cost;
       this.#push({ level, message });
       return;
@@ -49,7 +74,12 @@ export class RunLogs {
         /\uFFFD$/,
         "",
       );
-      this.#push({ level, message: head });
+      // The runtime may have cut the entry inside a value before it was
+      // tokenized: its start must not be shown either.
+      this.#push({
+        level,
+        message: this.#privacy === undefined ? head : dropPartialValue(head),
+      });
     }
     this.#truncated = true;
     this.#push({ level: "warn", message: logTruncationMessage(this.#max) });

@@ -19,6 +19,7 @@ import {
   UsageError,
   wholeNumber,
 } from "../_shared.ts";
+import { terminalApprover } from "../_terminal_approval.ts";
 
 const help = `Run code in the sandbox once and print its outcome.
 
@@ -36,6 +37,9 @@ Options:
   --json             Print exactly the ExecuteResult as JSON on stdout
   --verbose          Report progress on stderr; stack traces on errors
   -h, --help         Show this help
+
+A call of a tool that needs approval (requireApproval, approveDestructive)
+asks y/N on the terminal (/dev/tty); without a terminal it is denied.
 
 Exit codes: 0 the run succeeded, 1 the run failed, 2 usage or configuration error.
 
@@ -158,9 +162,21 @@ async function _run(args: string[]): Promise<number> {
   const spinner = live && process.stderr.isTTY
     ? new Spinner({ write: err })
     : undefined;
+  const approver = terminalApprover();
   try {
     const result = await broker.execute(code, {
       toolsHint: "list them with execbox tools",
+      onApproval: spinner === undefined
+        ? approver
+        // The question goes to the same terminal: no redraw while it waits.
+        : async (request, context) => {
+          spinner.pause();
+          try {
+            return await approver(request, context);
+          } finally {
+            spinner.resume();
+          }
+        },
       ...(live
         ? {
           onLog: ({ level, message }) => {

@@ -49,6 +49,8 @@ const EMPTY: ExecboxConfig = {
   sessions: {},
   audit: {},
   inference: {},
+  privacy: {},
+  approvals: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -162,6 +164,8 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
     inference: {},
+    privacy: {},
+    approvals: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
