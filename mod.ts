@@ -95,6 +95,7 @@ export {
   loadConfig,
   type LoadConfigOptions,
   type LoadedConfig,
+  type McpSessionsConfig,
   parseConfig,
   type ParsedConfig,
   type PoolConfig,

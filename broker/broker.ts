@@ -471,6 +471,10 @@ export class Broker {
             ),
           }
           : {}),
+        ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
+        ...(options.onToolCallCount === undefined
+          ? {}
+          : { onToolCallCount: options.onToolCallCount }),
       });
       this.#pool.release(acquired.process);
       try {

@@ -10,6 +10,7 @@ import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
 import type { NetworkOptions } from "./network/options.ts";
+import type { LogEntry } from "./result.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
@@ -256,6 +257,20 @@ export interface ExecuteOptions {
    * @default {"their declarations come from types()"}
    */
   toolsHint?: string;
+  /**
+   * Sees each console entry while the run goes, as the result's `logs` will
+   * hold it (within `maxLogBytes`: a cut entry as cut, then the truncation
+   * marker). Called on the broker's main thread: keep it short; what it
+   * throws is ignored.
+   * @default {undefined}
+   */
+  onLog?: (entry: LogEntry) => void;
+  /**
+   * Sees the run's number of tool calls each time it grows (1, 2, ...), for a
+   * progress display. What it throws is ignored.
+   * @default {undefined}
+   */
+  onToolCallCount?: (count: number) => void;
 }
 
 /** What the broker is doing now. */

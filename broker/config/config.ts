@@ -51,10 +51,24 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** Connections open at once; more are closed (default 256). */
   maxConnections?: number;
+  /** `/mcp` sessions (stateful Streamable HTTP); `enabled: false` for stateless JSON. */
+  mcpSessions?: McpSessionsConfig;
   /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
   approvers?: string[];
   /** Whether an approver may decide its own runs' calls (default false). */
   selfApproval?: boolean;
+}
+
+/** The `http.mcpSessions` section (`HttpAppOptions.mcpSessions`). */
+export interface McpSessionsConfig {
+  /** Offer sessions on `/mcp` (default true); false: stateless JSON only. */
+  enabled?: boolean;
+  /** Sessions open at once (default 256). */
+  maxSessions?: number;
+  /** Sessions one caller may have open (default 32). */
+  maxPerCaller?: number;
+  /** Milliseconds without use before a session ends (default 600000). */
+  idleTimeoutMs?: number;
 }
 
 /** The `approvals` section: calls of tools that need approval. */

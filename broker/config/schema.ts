@@ -179,6 +179,12 @@ const _schema = z.strictObject({
     maxConnections: _whole(1).optional(),
     approvers: _strings.optional(),
     selfApproval: _bool.optional(),
+    mcpSessions: z.strictObject({
+      enabled: _bool.optional(),
+      maxSessions: _whole(1).optional(),
+      maxPerCaller: _whole(1).optional(),
+      idleTimeoutMs: _whole(1).optional(),
+    }, { error: "must be an object" }).optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;

@@ -17,7 +17,7 @@ import type {
 import { encodeToolResult } from "../tools/catalog.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
-import type { ExecuteError, ExecuteResult } from "../result.ts";
+import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
 import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
 import {
   FETCH_NAMESPACE,
@@ -89,6 +89,10 @@ export interface RunOptions {
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
   auditArgs?: boolean;
+  /** Sees each log entry the result will hold, while the run goes. */
+  onLog?: (entry: LogEntry) => void;
+  /** Sees the number of tool calls each time it grows. */
+  onToolCallCount?: (count: number) => void;
   /**
    * PII tokenization (`BrokerOptions.privacy`): the result, logs and error
    * messages are tokenized, tool arguments detokenized right before a call
@@ -119,7 +123,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const { process, limits, catalog, signal } = options;
   const decoder = new TextDecoder();
   const { privacy } = options;
-  const logs = new RunLogs(limits.maxLogBytes, privacy);
+  const logs = new RunLogs(limits.maxLogBytes, privacy, options.onLog);
   const tools = new AbortController();
   const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
@@ -471,6 +475,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           toolCalls++;
+          if (options.onToolCallCount !== undefined) {
+            try {
+              options.onToolCallCount(toolCalls);
+            } catch {
+              // An observer's failure is its own; the run goes on.
+            }
+          }
           const start = (refused?: string) => {
             if (settled) return;
             let args: unknown;

@@ -160,6 +160,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       maxConnections: 256,
+      mcpSessions: { maxPerCaller: 8, idleTimeoutMs: 300000 },
     },
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
@@ -325,6 +326,10 @@ Deno.test("parseConfig() reports a value of the wrong type with its path, line a
     [
       { http: { maxBatch: 0 } },
       "http.maxBatch must be a whole number of at least 1 at 3:17",
+    ],
+    [
+      { http: { mcpSessions: { maxPerCaler: 2 } } },
+      'unknown key "maxPerCaler" in http.mcpSessions at 4:7 (did you mean "maxPerCaller"?)',
     ],
     [
       { http: { maxConnections: 1.5 } },
