@@ -7,8 +7,11 @@
  * integers (the chunk's sequence number, its length, the whole message's
  * length, the sequence number of the last chunk the reader took), then up to
  * `chunkBytes` of the chunk's bytes from offset 16. A message is its header as
- * JSON, a newline, then its payload as UTF-8; one larger than a chunk travels
- * in several. The writer stores the bytes and lengths, then the new sequence
+ * JSON, a newline, then its payload's bytes; one larger than a chunk travels
+ * in several, and a chunk may be shorter than `chunkBytes` before the end of
+ * a message (the main thread passes on a payload's bytes as they arrive from
+ * the pipe). The reader copies each chunk into one buffer of the message's
+ * size, and hands the payload on as a view of it, undecoded. The writer stores the bytes and lengths, then the new sequence
  * number, and wakes the reader with `Atomics.notify`; the reader waits with
  * `Atomics.waitAsync`, copies the chunk out, stores its sequence number as
  * taken and wakes the writer, and only then is the next chunk written.
@@ -24,8 +27,19 @@
 export interface InboxWriter {
   /** The buffer to post to the Worker, once. */
   readonly buffer: SharedArrayBuffer;
-  /** Queues a message; it is written when the reader has taken the last chunk. */
+  /** Queues a whole message; it is written when the reader has taken the last chunk. */
   write(header: object, payload?: Uint8Array): void;
+  /**
+   * Starts a message whose payload arrives later, in parts
+   * ({@linkcode InboxWriter.append}); what has arrived is passed on while the
+   * rest is still on its way.
+   */
+  begin(header: object, payloadBytes: number): void;
+  /**
+   * Adds the next bytes of the payload of the message last begun; the view
+   * is kept, not copied, until its bytes are in the shared buffer.
+   */
+  append(bytes: Uint8Array): void;
 }
 
 /**
@@ -39,14 +53,21 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
   const buffer = new SharedArrayBuffer(16 + chunkBytes);
   const control = new Int32Array(buffer, 0, 4);
   const area = new Uint8Array(buffer, 16, chunkBytes);
-  const queue: Uint8Array[] = [];
-  let current: Uint8Array | undefined;
-  let offset = 0;
+  // Messages in order; each knows its size from the start, and its parts
+  // (the header line, then the payload as it arrives) queue behind it.
+  interface Message {
+    total: number;
+    sent: number;
+    parts: Uint8Array[];
+  }
+  const queue: Message[] = [];
   let seq = 0;
   let inFlight = false;
-
   let waiting = false;
 
+  // Writes the next chunk whenever the reader has taken the last one and
+  // bytes of the current message are there: as many as are (up to a chunk),
+  // so a payload still arriving moves on while the rest comes in.
   function pump(): void {
     for (;;) {
       if (inFlight) {
@@ -64,33 +85,48 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
         }
         inFlight = false;
       }
-      if (current === undefined) {
-        current = queue.shift();
-        offset = 0;
-        if (current === undefined) return;
+      const current = queue[0];
+      if (current === undefined) return;
+      let n = 0;
+      while (n < chunkBytes && current.parts.length > 0) {
+        const part = current.parts[0]!;
+        const k = Math.min(part.length, chunkBytes - n);
+        area.set(k === part.length ? part : part.subarray(0, k), n);
+        n += k;
+        if (k === part.length) current.parts.shift();
+        else current.parts[0] = part.subarray(k);
       }
-      const n = Math.min(chunkBytes, current.length - offset);
-      area.set(current.subarray(offset, offset + n));
+      if (n === 0) return; // the rest of the payload has not arrived yet
       Atomics.store(control, 1, n);
-      Atomics.store(control, 2, current.length);
+      Atomics.store(control, 2, current.total);
       seq = seq === 0x7fffffff ? 1 : seq + 1;
       Atomics.store(control, 0, seq);
       Atomics.notify(control, 0);
-      offset += n;
-      if (offset === current.length) current = undefined;
+      current.sent += n;
+      if (current.sent === current.total) queue.shift();
       inFlight = true;
     }
   }
 
+  function begin(header: object, payloadBytes: number): void {
+    const head = encoder.encode(`${JSON.stringify(header)}\n`);
+    queue.push({ total: head.length + payloadBytes, sent: 0, parts: [head] });
+    pump();
+  }
+
+  function append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    queue[queue.length - 1]!.parts.push(bytes);
+    pump();
+  }
+
   return {
     buffer,
+    begin,
+    append,
     write(header: object, payload?: Uint8Array): void {
-      const head = encoder.encode(`${JSON.stringify(header)}\n`);
-      const bytes = new Uint8Array(head.length + (payload?.length ?? 0));
-      bytes.set(head);
-      if (payload !== undefined) bytes.set(payload, head.length);
-      queue.push(bytes);
-      pump();
+      begin(header, payload?.length ?? 0);
+      if (payload !== undefined) append(payload);
     },
   };
 }
@@ -106,24 +142,24 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
  * panic that ends the whole process.
  *
  * @param buffer The inbox the main thread posted.
- * @param deliver Receives each message's parsed header and its payload.
+ * @param deliver Receives each message's parsed header and its payload's
+ * bytes (a view the reader does not touch again).
  * @throws {TypeError} When `buffer` is not a SharedArrayBuffer.
  */
 export function readInbox(
   buffer: SharedArrayBuffer,
-  deliver: (header: unknown, payload: string) => void,
+  deliver: (header: unknown, payload: Uint8Array) => void,
 ): void {
   const apply = Reflect.apply;
   const defineProperty = Object.defineProperty;
   const parse = JSON.parse;
-  const slice = String.prototype.slice;
-  const indexOf = String.prototype.indexOf;
   const atomicsLoad = Atomics.load;
   const atomicsStore = Atomics.store;
   const atomicsNotify = Atomics.notify;
   const atomicsWaitAsync = Atomics.waitAsync;
   const promiseThen = Promise.prototype.then;
   const Uint8ArrayCtor = Uint8Array;
+  const ArrayBufferCtor = ArrayBuffer;
   const typedArraySet = Uint8Array.prototype.set;
   const textDecoder = new TextDecoder();
   const decodeText = TextDecoder.prototype.decode;
@@ -142,6 +178,7 @@ export function readInbox(
   } as PropertyDescriptor;
   let taken = 0;
   let message: Uint8Array | undefined;
+  let backing: ArrayBuffer | undefined;
   let filled = 0;
 
   // Reads the newest chunk, if there is one not read yet. Loading the
@@ -152,7 +189,8 @@ export function readInbox(
     const chunkBytes = apply(atomicsLoad, Atomics, [control, 1]) as number;
     const messageBytes = apply(atomicsLoad, Atomics, [control, 2]) as number;
     if (message === undefined) {
-      message = new Uint8ArrayCtor(messageBytes);
+      backing = new ArrayBufferCtor(messageBytes);
+      message = new Uint8ArrayCtor(backing);
       filled = 0;
     }
     apply(typedArraySet, message, [
@@ -164,12 +202,21 @@ export function readInbox(
     apply(atomicsStore, Atomics, [control, 3, seq]);
     apply(atomicsNotify, Atomics, [control, 3]);
     if (filled < messageBytes) return;
-    const text: string = apply(decodeText, textDecoder, [message]);
+    // Views made with the captured constructor, not `subarray`, which asks
+    // the array's `constructor` (the guest's to replace) for its species.
+    const bytes = message;
     message = undefined;
-    const newline = apply(indexOf, text, ["\n"]) as number;
+    let newline = 0;
+    while (newline < messageBytes && bytes[newline] !== 10) newline++;
+    const header = parse(
+      apply(decodeText, textDecoder, [
+        new Uint8ArrayCtor(backing!, 0, newline),
+      ]) as string,
+    );
+    const start = newline + 1 < messageBytes ? newline + 1 : messageBytes;
     deliver(
-      parse(apply(slice, text, [0, newline])),
-      apply(slice, text, [newline + 1]),
+      header,
+      new Uint8ArrayCtor(backing!, start, messageBytes - start),
     );
   }
 

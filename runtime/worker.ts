@@ -32,7 +32,7 @@ import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 
 /**
  * Headers of the messages the main thread writes into the inbox; each has a
- * payload as text.
+ * payload, UTF-8 bytes the prelude decodes once.
  */
 export type ToWorkerMessage =
   /** Payload: none. */
@@ -44,8 +44,11 @@ export type ToWorkerMessage =
     methods: Record<string, string[]>;
     maxLogBytes: number;
   }
-  /** Payload: the tool's value as JSON text, empty for `undefined`. */
-  | { type: "result"; id: number; ok: true }
+  /**
+   * Payload: the tool's value as JSON text, empty for `undefined`; with
+   * `text`, the value is a string and the payload is the string itself.
+   */
+  | { type: "result"; id: number; ok: true; text?: true }
   /** Payload: the error message. */
   | {
     type: "result";
@@ -171,6 +174,10 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   )!.get!;
   const textEncoder = new TextEncoder();
   const encodeText = TextEncoder.prototype.encode;
+  const textDecoder = new TextDecoder();
+  const decodeText = TextDecoder.prototype.decode;
+  const fromUtf8 = (bytes: Uint8Array): string =>
+    apply(decodeText, textDecoder, [bytes]);
   const preventDefault = Event.prototype.preventDefault;
   // Null prototypes: Deno reads more options than these two.
   const describeOptions = { __proto__: null, colors: false, depth: 2 };
@@ -407,7 +414,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
   }
 
-  function handle(header: ToWorkerMessage, payload: string): void {
+  function handle(header: ToWorkerMessage, payload: Uint8Array): void {
     if (header.type === "warm") {
       if (phase !== "booted") return;
       phase = "warming";
@@ -427,16 +434,21 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       phase = "running";
       maxLogBytes = header.maxLogBytes;
       install(header.namespaces, header.methods);
-      void run(payload);
+      void run(fromUtf8(payload));
       return;
     }
     const call = apply(mapGet, pending, [header.id]);
     if (call === undefined) return;
     apply(mapDelete, pending, [header.id]);
+    // Decoded once, then parsed once, here in the guest's Worker: the main
+    // thread only moved the bytes.
     if (header.ok) {
-      call.resolve(payload === "" ? undefined : parse(payload));
+      const json = fromUtf8(payload);
+      // Own property only: a guest may have put `text` on Object.prototype.
+      const isText = hasOwn(header, "text") && header.text === true;
+      call.resolve(isText ? json : json === "" ? undefined : parse(json));
     } else {
-      const error = ownError(header.code, payload);
+      const error = ownError(header.code, fromUtf8(payload));
       defineProperty(error, "tool", descriptor(header.tool));
       call.reject(error);
     }

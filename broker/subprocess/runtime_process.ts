@@ -13,6 +13,7 @@ import {
   type BrokerFrame,
   createFrameDecoder,
   encodeFrame,
+  encodeFrameHead,
   type FrameDecoder,
   MAX_HEADER_BYTES,
   PROTOCOL_VERSION,
@@ -255,8 +256,17 @@ export class RuntimeProcess {
    * Sends a frame; a write to a dead process is dropped (its `exit` event
    * reports what happened).
    */
-  async send(frame: BrokerFrame, payload?: string): Promise<void> {
+  async send(frame: BrokerFrame, payload?: string | Uint8Array): Promise<void> {
     try {
+      // A large payload is written after its head, not copied in with it.
+      if (payload instanceof Uint8Array && payload.length >= 65_536) {
+        const head = encodeFrameHead(frame, payload.length);
+        await Promise.all([
+          this.#writer.write(head),
+          this.#writer.write(payload),
+        ]);
+        return;
+      }
       await this.#writer.write(encodeFrame(frame, payload));
     } catch {
       // The process is gone; the exit event tells the run.

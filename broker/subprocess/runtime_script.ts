@@ -13,8 +13,9 @@ import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
-  createFrameDecoder,
+  createFrameSplitter,
   encodeFrame,
+  encodeFrameHead,
   MAX_HEADER_BYTES,
   MAX_JSON_DEPTH,
   PROTOCOL_VERSION,
@@ -134,7 +135,8 @@ export function runtimeSource(): string {
     `createGuestConsole: ${createGuestConsole}, readInbox: ${readInbox}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
-    `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +
+    `encodeFrame: ${encodeFrame}, encodeFrameHead: ${encodeFrameHead}, ` +
+    `createFrameSplitter: ${createFrameSplitter}, ` +
     `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
     `createInboxWriter: ${createInboxWriter} });`;
 }

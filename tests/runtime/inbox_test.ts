@@ -10,7 +10,7 @@ Deno.test("readInbox() receives every message in order, across chunk boundaries"
   const all = deferred();
   const payloads = ["", "héllo wörld ✓", "x".repeat(100), "🦕🦕🦕"];
   readInbox(writer.buffer, (header, payload) => {
-    received.push([header, payload]);
+    received.push([header, new TextDecoder().decode(payload)]);
     if (received.length === payloads.length) all.resolve();
   });
   const encoder = new TextEncoder();
@@ -37,4 +37,32 @@ Deno.test("readInbox() refuses anything but a SharedArrayBuffer", () => {
       readInbox(new ArrayBuffer(16) as unknown as SharedArrayBuffer, () => {}),
     TypeError,
   );
+});
+
+Deno.test("InboxWriter.append() passes a payload on in parts as they arrive", async () => {
+  const writer = createInboxWriter(16);
+  const received: [unknown, string][] = [];
+  const all = deferred();
+  readInbox(writer.buffer, (header, payload) => {
+    received.push([header, new TextDecoder().decode(payload)]);
+    if (received.length === 2) all.resolve();
+  });
+  const bytes = new TextEncoder().encode("part one, part two, ✓ and the end");
+  const alive = setInterval(() => {}, 60_000);
+  try {
+    writer.begin({ n: 1 }, bytes.length);
+    // Parts arrive one at a time, with turns of the event loop between.
+    for (let i = 0; i < bytes.length; i += 5) {
+      writer.append(bytes.subarray(i, i + 5));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    writer.write({ n: 2 });
+    await all.promise;
+  } finally {
+    clearInterval(alive);
+  }
+  assert.deepEqual(received, [
+    [{ n: 1 }, "part one, part two, ✓ and the end"],
+    [{ n: 2 }, ""],
+  ]);
 });

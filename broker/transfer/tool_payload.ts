@@ -1,0 +1,33 @@
+/**
+ * A tool's value as the bytes of a `result` frame's payload, encoded once.
+ *
+ * @module
+ */
+
+import { encodeToolResult } from "../tools/catalog.ts";
+
+/** A tool result ready to send: its payload bytes and how to read them. */
+export interface ToolPayload {
+  /** The payload: JSON text, or with `text` the string itself, as UTF-8. */
+  bytes: Uint8Array;
+  /** Whether the value is a string sent as itself rather than as JSON. */
+  text: boolean;
+}
+
+const _UTF8 = new TextEncoder();
+
+/**
+ * Encodes a tool's value for the runtime. A string travels as itself: JSON
+ * would escape every quote in it here and parse them away again in the
+ * guest, for an 11 MB string most of the time it takes to arrive.
+ *
+ * @param value What the tool returned.
+ * @returns The payload.
+ * @throws {ExecboxError} `tool_error` when the value is not JSON.
+ */
+export function encodeToolPayload(value: unknown): ToolPayload {
+  if (typeof value === "string") {
+    return { bytes: _UTF8.encode(value), text: true };
+  }
+  return { bytes: _UTF8.encode(encodeToolResult(value)), text: false };
+}
