@@ -101,8 +101,13 @@ export interface OversizeFrame {
 export interface FrameDecoder {
   /** Largest payload read; may be changed between frames. */
   maxPayloadBytes: number;
-  /** Appends bytes read from the stream. */
-  push(chunk: Uint8Array): void;
+  /**
+   * Appends bytes read from the stream.
+   *
+   * @returns Whether the decoder keeps a reference to `chunk`; when it does
+   * not, every byte was copied out and the caller may reuse or free it.
+   */
+  push(chunk: Uint8Array): boolean;
   /**
    * Returns the next complete frame, `undefined` when more bytes are needed,
    * or an {@linkcode OversizeFrame} once a header announces a payload over the
@@ -284,17 +289,18 @@ export function createFrameDecoder(
 
   const self: FrameDecoder = {
     maxPayloadBytes,
-    push(chunk: Uint8Array): void {
-      if (chunk.length === 0) return;
+    push(chunk: Uint8Array): boolean {
+      if (chunk.length === 0) return false;
       if (body !== undefined && buffered === 0) {
         const k = Math.min(body.length - filled, chunk.length);
         body.set(chunk.subarray(0, k), filled);
         filled += k;
-        if (k === chunk.length) return;
+        if (k === chunk.length) return false;
         chunk = chunk.subarray(k);
       }
       chunks.push(chunk);
       buffered += chunk.length;
+      return true;
     },
     next(): RawFrame | OversizeFrame | undefined {
       if (lengths === undefined) {

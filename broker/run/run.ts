@@ -16,6 +16,7 @@ import type {
 } from "../tools/catalog.ts";
 import { encodeToolPayload } from "../transfer/tool_payload.ts";
 import { ToolResultBudget } from "../transfer/tool_result_budget.ts";
+import { releaseText } from "../transfer/release_text.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
 import type { ExecuteError, ExecuteResult } from "../result.ts";
@@ -351,7 +352,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           try {
-            return finish({ result: parsePayload(decoder.decode(payload)) });
+            return finish({ result: parsePayload(releaseText(payload)) });
           } catch (error) {
             return fail(
               "internal_error",

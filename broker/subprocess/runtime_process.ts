@@ -112,6 +112,11 @@ function _parseHeader(text: string): RuntimeFrame | string {
   }
 }
 
+function _release(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+}
+
 /** A started runtime subprocess. */
 export class RuntimeProcess {
   /** Operating-system process id. */
@@ -292,7 +297,13 @@ export class RuntimeProcess {
     try {
       for await (const chunk of this.#proc.stdout) {
         if (this.#broken) continue; // keep draining so the child never blocks
-        this.#decoder.push(chunk);
+        // A chunk the decoder copied out whole is garbage: detached, its
+        // memory is free now, not at the next collection, so a large result
+        // is not held twice while it arrives.
+        const kept = this.#decoder.push(chunk);
+        if (!kept && this.#proc.stdoutChunksOwned === true) {
+          _release(chunk);
+        }
         for (let raw = this.#decoder.next(); raw; raw = this.#decoder.next()) {
           const frame = _parseHeader(raw.header);
           if (typeof frame === "string") {
