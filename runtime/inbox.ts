@@ -10,8 +10,9 @@
  * JSON, a newline, then its payload's bytes; one larger than a chunk travels
  * in several, and a chunk may be shorter than `chunkBytes` before the end of
  * a message (the main thread passes on a payload's bytes as they arrive from
- * the pipe). The reader copies each chunk into one buffer of the message's
- * size, and hands the payload on as a view of it, undecoded. The writer stores the bytes and lengths, then the new sequence
+ * the pipe). The reader decodes each chunk as it takes it, so a payload is
+ * text as soon as its last chunk is in; no buffer of the message's size is
+ * made on either side. The writer stores the bytes and lengths, then the new sequence
  * number, and wakes the reader with `Atomics.notify`; the reader waits with
  * `Atomics.waitAsync`, copies the chunk out, stores its sequence number as
  * taken and wakes the writer, and only then is the next chunk written.
@@ -142,13 +143,13 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
  * panic that ends the whole process.
  *
  * @param buffer The inbox the main thread posted.
- * @param deliver Receives each message's parsed header and its payload's
- * bytes (a view the reader does not touch again).
+ * @param deliver Receives each message's parsed header and its payload as
+ * text.
  * @throws {TypeError} When `buffer` is not a SharedArrayBuffer.
  */
 export function readInbox(
   buffer: SharedArrayBuffer,
-  deliver: (header: unknown, payload: Uint8Array) => void,
+  deliver: (header: unknown, payload: string) => void,
 ): void {
   const apply = Reflect.apply;
   const defineProperty = Object.defineProperty;
@@ -159,16 +160,22 @@ export function readInbox(
   const atomicsWaitAsync = Atomics.waitAsync;
   const promiseThen = Promise.prototype.then;
   const Uint8ArrayCtor = Uint8Array;
-  const ArrayBufferCtor = ArrayBuffer;
   const typedArraySet = Uint8Array.prototype.set;
-  const textDecoder = new TextDecoder();
+  const headDecoder = new TextDecoder();
+  const bodyDecoder = new TextDecoder();
   const decodeText = TextDecoder.prototype.decode;
+  // Null prototype: Deno reads the option through a dictionary conversion.
+  const streaming = { __proto__: null, stream: true };
   const sharedByteLength = Object.getOwnPropertyDescriptor(
     SharedArrayBuffer.prototype,
     "byteLength",
   )!.get!;
-  apply(sharedByteLength, buffer, []); // throws unless it is one
+  const size = apply(sharedByteLength, buffer, []) as number; // throws unless it is one
   const control = new Int32Array(buffer, 0, 4);
+  // Each chunk is copied here and the slot handed back before it is
+  // decoded, so the main thread writes the next chunk meanwhile.
+  const scratchBuffer = new ArrayBuffer(size - 16);
+  const scratch = new Uint8ArrayCtor(scratchBuffer);
   // A null prototype: a guest may put `get` or `value` on Object.prototype.
   const noConstructor = {
     __proto__: null,
@@ -177,47 +184,65 @@ export function readInbox(
     configurable: true,
   } as PropertyDescriptor;
   let taken = 0;
-  let message: Uint8Array | undefined;
-  let backing: ArrayBuffer | undefined;
-  let filled = 0;
+  // The message being read: bytes still to come, its header line so far,
+  // and its payload as text so far.
+  let remaining = 0;
+  let inHeader = true;
+  let head = "";
+  let payload = "";
+
+  // Views made with the captured constructor, not `subarray`, which asks the
+  // array's `constructor` (the guest's to replace) for its species.
+  function decode(decoder: TextDecoder, from: number, to: number): string {
+    if (to <= from) return "";
+    return apply(decodeText, decoder, [
+      new Uint8ArrayCtor(scratchBuffer, from, to - from),
+      streaming,
+    ]) as string;
+  }
 
   // Reads the newest chunk, if there is one not read yet. Loading the
   // sequence number with Atomics makes the writer's earlier stores visible.
+  // Each chunk is decoded as it comes (a newline never occurs inside a
+  // UTF-8 sequence, so the header ends at the first one): the payload is
+  // text by the time its last byte is in, not decoded then in one go.
   function drain(): void {
     const seq = apply(atomicsLoad, Atomics, [control, 0]) as number;
     if (seq === taken) return;
     const chunkBytes = apply(atomicsLoad, Atomics, [control, 1]) as number;
     const messageBytes = apply(atomicsLoad, Atomics, [control, 2]) as number;
-    if (message === undefined) {
-      backing = new ArrayBufferCtor(messageBytes);
-      message = new Uint8ArrayCtor(backing);
-      filled = 0;
-    }
-    apply(typedArraySet, message, [
+    if (remaining === 0) remaining = messageBytes;
+    apply(typedArraySet, scratch, [
       new Uint8ArrayCtor(buffer, 16, chunkBytes),
-      filled,
+      0,
     ]);
-    filled += chunkBytes;
     taken = seq;
     apply(atomicsStore, Atomics, [control, 3, seq]);
     apply(atomicsNotify, Atomics, [control, 3]);
-    if (filled < messageBytes) return;
-    // Views made with the captured constructor, not `subarray`, which asks
-    // the array's `constructor` (the guest's to replace) for its species.
-    const bytes = message;
-    message = undefined;
-    let newline = 0;
-    while (newline < messageBytes && bytes[newline] !== 10) newline++;
-    const header = parse(
-      apply(decodeText, textDecoder, [
-        new Uint8ArrayCtor(backing!, 0, newline),
-      ]) as string,
-    );
-    const start = newline + 1 < messageBytes ? newline + 1 : messageBytes;
-    deliver(
-      header,
-      new Uint8ArrayCtor(backing!, start, messageBytes - start),
-    );
+    let offset = 0;
+    if (inHeader) {
+      let newline = 0;
+      while (newline < chunkBytes && scratch[newline] !== 10) newline++;
+      head += decode(headDecoder, 0, newline);
+      if (newline < chunkBytes) {
+        head += apply(decodeText, headDecoder, []) as string;
+        inHeader = false;
+        offset = newline + 1;
+      } else {
+        offset = chunkBytes;
+      }
+    }
+    payload += decode(bodyDecoder, offset, chunkBytes);
+    remaining -= chunkBytes;
+    if (remaining > 0) return;
+    payload += apply(decodeText, bodyDecoder, []) as string;
+    const header = parse(head);
+    const text = payload;
+    remaining = 0;
+    inHeader = true;
+    head = "";
+    payload = "";
+    deliver(header, text);
   }
 
   function wait(): void {

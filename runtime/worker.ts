@@ -32,7 +32,7 @@ import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 
 /**
  * Headers of the messages the main thread writes into the inbox; each has a
- * payload, UTF-8 bytes the prelude decodes once.
+ * payload as text.
  */
 export type ToWorkerMessage =
   /** Payload: none. */
@@ -174,10 +174,6 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   )!.get!;
   const textEncoder = new TextEncoder();
   const encodeText = TextEncoder.prototype.encode;
-  const textDecoder = new TextDecoder();
-  const decodeText = TextDecoder.prototype.decode;
-  const fromUtf8 = (bytes: Uint8Array): string =>
-    apply(decodeText, textDecoder, [bytes]);
   const preventDefault = Event.prototype.preventDefault;
   // Null prototypes: Deno reads more options than these two.
   const describeOptions = { __proto__: null, colors: false, depth: 2 };
@@ -414,7 +410,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
   }
 
-  function handle(header: ToWorkerMessage, payload: Uint8Array): void {
+  function handle(header: ToWorkerMessage, payload: string): void {
     if (header.type === "warm") {
       if (phase !== "booted") return;
       phase = "warming";
@@ -434,7 +430,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       phase = "running";
       maxLogBytes = header.maxLogBytes;
       install(header.namespaces, header.methods);
-      void run(fromUtf8(payload));
+      void run(payload);
       return;
     }
     const call = apply(mapGet, pending, [header.id]);
@@ -443,12 +439,13 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     // Decoded once, then parsed once, here in the guest's Worker: the main
     // thread only moved the bytes.
     if (header.ok) {
-      const json = fromUtf8(payload);
       // Own property only: a guest may have put `text` on Object.prototype.
       const isText = hasOwn(header, "text") && header.text === true;
-      call.resolve(isText ? json : json === "" ? undefined : parse(json));
+      call.resolve(
+        isText ? payload : payload === "" ? undefined : parse(payload),
+      );
     } else {
-      const error = ownError(header.code, fromUtf8(payload));
+      const error = ownError(header.code, payload);
       defineProperty(error, "tool", descriptor(header.tool));
       call.reject(error);
     }
