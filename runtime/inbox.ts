@@ -161,20 +161,20 @@ export function readInbox(
   const promiseThen = Promise.prototype.then;
   const Uint8ArrayCtor = Uint8Array;
   const typedArraySet = Uint8Array.prototype.set;
-  const headDecoder = new TextDecoder();
-  const bodyDecoder = new TextDecoder();
+  const textDecoder = new TextDecoder();
   const decodeText = TextDecoder.prototype.decode;
-  // Null prototype: Deno reads the option through a dictionary conversion.
-  const streaming = { __proto__: null, stream: true };
   const sharedByteLength = Object.getOwnPropertyDescriptor(
     SharedArrayBuffer.prototype,
     "byteLength",
   )!.get!;
   const size = apply(sharedByteLength, buffer, []) as number; // throws unless it is one
   const control = new Int32Array(buffer, 0, 4);
-  // Each chunk is copied here and the slot handed back before it is
-  // decoded, so the main thread writes the next chunk meanwhile.
-  const scratchBuffer = new ArrayBuffer(size - 16);
+  // Each chunk is copied here, after the bytes of a UTF-8 sequence the last
+  // chunk cut (at most 3, kept in front of offset 4), and the slot handed
+  // back before it is decoded, so the main thread writes the next chunk
+  // meanwhile. Decoding is not streamed (`{ stream: true }`): Deno's
+  // streaming decoder reads typed-array properties the guest can redefine.
+  const scratchBuffer = new ArrayBuffer(size - 16 + 4);
   const scratch = new Uint8ArrayCtor(scratchBuffer);
   // A null prototype: a guest may put `get` or `value` on Object.prototype.
   const noConstructor = {
@@ -184,21 +184,33 @@ export function readInbox(
     configurable: true,
   } as PropertyDescriptor;
   let taken = 0;
-  // The message being read: bytes still to come, its header line so far,
-  // and its payload as text so far.
+  // The message being read: bytes still to come, the cut sequence carried
+  // over, its header line so far, and its payload as text so far.
   let remaining = 0;
+  let carry = 0;
   let inHeader = true;
   let head = "";
   let payload = "";
 
   // Views made with the captured constructor, not `subarray`, which asks the
   // array's `constructor` (the guest's to replace) for its species.
-  function decode(decoder: TextDecoder, from: number, to: number): string {
+  function decode(from: number, to: number): string {
     if (to <= from) return "";
-    return apply(decodeText, decoder, [
+    return apply(decodeText, textDecoder, [
       new Uint8ArrayCtor(scratchBuffer, from, to - from),
-      streaming,
     ]) as string;
+  }
+
+  // Where the bytes in [from, to) stop being whole UTF-8 sequences: before a
+  // lead byte whose sequence runs past `to`.
+  function wholeEnd(from: number, to: number): number {
+    for (let i = to - 1; i >= from && i >= to - 4; i--) {
+      const b = scratch[i]!;
+      if ((b & 0xc0) === 0x80) continue; // a continuation byte
+      const n = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      return i + n > to ? i : to;
+    }
+    return to;
   }
 
   // Reads the newest chunk, if there is one not read yet. Loading the
@@ -214,31 +226,35 @@ export function readInbox(
     if (remaining === 0) remaining = messageBytes;
     apply(typedArraySet, scratch, [
       new Uint8ArrayCtor(buffer, 16, chunkBytes),
-      0,
+      4,
     ]);
     taken = seq;
     apply(atomicsStore, Atomics, [control, 3, seq]);
     apply(atomicsNotify, Atomics, [control, 3]);
-    let offset = 0;
+    remaining -= chunkBytes;
+    let from = 4 - carry;
+    const to = 4 + chunkBytes;
     if (inHeader) {
-      let newline = 0;
-      while (newline < chunkBytes && scratch[newline] !== 10) newline++;
-      head += decode(headDecoder, 0, newline);
-      if (newline < chunkBytes) {
-        head += apply(decodeText, headDecoder, []) as string;
+      let newline = from;
+      while (newline < to && scratch[newline] !== 10) newline++;
+      if (newline < to) {
+        head += decode(from, newline);
         inHeader = false;
-        offset = newline + 1;
-      } else {
-        offset = chunkBytes;
+        from = newline + 1;
       }
     }
-    payload += decode(bodyDecoder, offset, chunkBytes);
-    remaining -= chunkBytes;
+    const end = remaining > 0 ? wholeEnd(from, to) : to;
+    if (inHeader) head += decode(from, end);
+    else payload += decode(from, end);
+    // The cut sequence moves in front of offset 4, byte by byte (the ranges
+    // may overlap when chunks are tiny).
+    carry = to - end;
+    for (let i = 0; i < carry; i++) scratch[4 - carry + i] = scratch[end + i]!;
     if (remaining > 0) return;
-    payload += apply(decodeText, bodyDecoder, []) as string;
     const header = parse(head);
     const text = payload;
     remaining = 0;
+    carry = 0;
     inHeader = true;
     head = "";
     payload = "";

@@ -3,32 +3,35 @@ import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { deferred } from "../_async.ts";
 
 Deno.test("readInbox() receives every message in order, across chunk boundaries", async () => {
-  // Eight-byte chunks: every message spans several, and the multi-byte
-  // characters are cut between chunks.
-  const writer = createInboxWriter(8);
-  const received: [unknown, string][] = [];
-  const all = deferred();
-  const payloads = ["", "héllo wörld ✓", "x".repeat(100), "🦕🦕🦕"];
-  readInbox(writer.buffer, (header, payload) => {
-    received.push([header, payload]);
-    if (received.length === payloads.length) all.resolve();
-  });
-  const encoder = new TextEncoder();
-  payloads.forEach((payload, n) =>
-    writer.write({ n, note: "a\nb" }, encoder.encode(payload))
-  );
-  // Atomics.waitAsync is not an event Deno waits for; a runtime always has
-  // a pending read of stdin or of its Worker's messages, this test a timer.
-  const alive = setInterval(() => {}, 60_000);
-  try {
-    await all.promise;
-  } finally {
-    clearInterval(alive);
+  // Chunks of 1 to 8 bytes: every message spans several, and the
+  // multi-byte characters are cut between chunks at every position.
+  for (const chunkBytes of [1, 2, 3, 5, 8]) {
+    const writer = createInboxWriter(chunkBytes);
+    const received: [unknown, string][] = [];
+    const all = deferred();
+    const payloads = ["", "héllo wörld ✓", "x".repeat(100), "🦕🦕🦕", "a🦕é✓"];
+    readInbox(writer.buffer, (header, payload) => {
+      received.push([header, payload]);
+      if (received.length === payloads.length) all.resolve();
+    });
+    const encoder = new TextEncoder();
+    payloads.forEach((payload, n) =>
+      writer.write({ n, note: "a\nb ✓" }, encoder.encode(payload))
+    );
+    // Atomics.waitAsync is not an event Deno waits for; a runtime always has
+    // a pending read of stdin or of its Worker's messages, this test a timer.
+    const alive = setInterval(() => {}, 60_000);
+    try {
+      await all.promise;
+    } finally {
+      clearInterval(alive);
+    }
+    assert.deepEqual(
+      received,
+      payloads.map((payload, n) => [{ n, note: "a\nb ✓" }, payload]),
+      `chunks of ${chunkBytes} bytes`,
+    );
   }
-  assert.deepEqual(
-    received,
-    payloads.map((payload, n) => [{ n, note: "a\nb" }, payload]),
-  );
 });
 
 Deno.test("readInbox() refuses anything but a SharedArrayBuffer", () => {
