@@ -10,7 +10,12 @@
  * @module
  */
 
-import { residentMemory, sleep } from "./_sandbox.ts";
+import {
+  childrenCpuTimeMs,
+  cpuTimeMs,
+  residentMemory,
+  sleep,
+} from "./_sandbox.ts";
 import { median } from "./_stats.ts";
 import { createSandbox, type SystemName } from "./systems.ts";
 
@@ -45,6 +50,12 @@ export interface TransferSample {
   parseMs?: number;
   /** Bytes of the JSON that crosses. */
   jsonBytes: number;
+  /**
+   * CPU time per timed run of this process and its exited children (the
+   * runtime subprocesses, and the next one the pool starts): less disturbed
+   * by other load on the machine than wall time.
+   */
+  cpuMs?: number;
   /** The broker's resident memory before the first run. */
   brokerBaseBytes: number;
   /** The broker's high-water mark at the end. */
@@ -204,6 +215,7 @@ export async function measureTransfer(
   let result: unknown;
   let returned: unknown;
   let failures = 0;
+  let cpu = 0;
   const brokerBaseBytes = residentMemory("self")?.rss ?? 0;
   try {
     // Memory workloads: one run, no warm-up, so the high-water mark is that run's.
@@ -211,9 +223,13 @@ export async function measureTransfer(
     for (let i = 0; i < total; i++) {
       await runner.settle();
       await sleep(10);
+      const cpuBefore = cpuTimeMs() + childrenCpuTimeMs();
       const started = performance.now();
       const run = await runner.execute(code);
       const elapsed = performance.now() - started;
+      // The run's subprocess is reaped a moment after the run.
+      await sleep(30);
+      if (big || i > 0) cpu += cpuTimeMs() + childrenCpuTimeMs() - cpuBefore;
       if (!run.ok) {
         failures++;
         result = run.error;
@@ -232,6 +248,7 @@ export async function measureTransfer(
   if (guestResult) jsonBytes = JSON.stringify(returned ?? null).length;
   return {
     ms: times.length === 0 ? NaN : median(times),
+    cpuMs: cpu / Math.max(1, times.length),
     jsonBytes,
     brokerBaseBytes,
     brokerPeakBytes,
