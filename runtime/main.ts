@@ -160,7 +160,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
   );
 
   // A payload is relayed to the Worker as it arrives from the pipe: the
-  // inbox takes its bytes in parts, and the Worker decodes it once, whole.
+  // inbox takes its bytes in parts, and the Worker decodes them as they come.
   let relaying = false;
   function handle(header: BrokerFrame, payloadBytes: number): void {
     relaying = false;

@@ -38,7 +38,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "tools": ["vocabulary", "runtime"],
   "types": ["tools", "state", "vocabulary"],
   "audit": ["vocabulary"],
-  "subprocess": ["host", "vocabulary", "runtime"],
+  "subprocess": ["transfer", "host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
   "upstream": ["tools", "host", "vocabulary", "runtime"],
   "transfer": ["tools", "vocabulary", "runtime"],

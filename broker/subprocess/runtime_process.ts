@@ -9,6 +9,7 @@
 import { ExecboxError } from "../errors.ts";
 import type { Host, HostProcess, ProcessStatus } from "../host/host.ts";
 import type { RuntimeFiles } from "./runtime_files.ts";
+import { freeBuffer } from "../transfer/free_buffer.ts";
 import {
   type BrokerFrame,
   createFrameDecoder,
@@ -110,11 +111,6 @@ function _parseHeader(text: string): RuntimeFrame | string {
     default:
       return `unknown frame type ${JSON.stringify(String(f.t)).slice(0, 40)}`;
   }
-}
-
-function _release(chunk: Uint8Array): void {
-  const buffer = chunk.buffer;
-  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
 }
 
 /** A started runtime subprocess. */
@@ -302,7 +298,7 @@ export class RuntimeProcess {
         // is not held twice while it arrives.
         const kept = this.#decoder.push(chunk);
         if (!kept && this.#proc.stdoutChunksOwned === true) {
-          _release(chunk);
+          freeBuffer(chunk);
         }
         for (let raw = this.#decoder.next(); raw; raw = this.#decoder.next()) {
           const frame = _parseHeader(raw.header);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { freeBuffer } from "./free_buffer.ts";
+
 const _DECODER = new TextDecoder();
 
 /**
@@ -29,12 +31,6 @@ const _DECODER = new TextDecoder();
  */
 export function releaseText(bytes: Uint8Array): string {
   const text = _DECODER.decode(bytes);
-  const buffer = bytes.buffer;
-  if (
-    buffer instanceof ArrayBuffer && bytes.byteOffset === 0 &&
-    bytes.byteLength === buffer.byteLength && bytes.byteLength >= 65_536
-  ) {
-    buffer.transfer(0);
-  }
+  if (bytes.byteLength >= 65_536) freeBuffer(bytes);
   return text;
 }

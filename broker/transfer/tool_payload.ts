@@ -16,6 +16,13 @@ export interface ToolPayload {
 
 const _UTF8 = new TextEncoder();
 
+// `String.prototype.isWellFormed` (ES2024), typed here for older libs.
+const _wellFormed = (String.prototype as { isWellFormed?: () => boolean })
+  .isWellFormed;
+function _isWellFormed(text: string): boolean {
+  return typeof _wellFormed === "function" && _wellFormed.call(text);
+}
+
 /**
  * Encodes a tool's value for the runtime. A string travels as itself: JSON
  * would escape every quote in it here and parse them away again in the
@@ -26,7 +33,8 @@ const _UTF8 = new TextEncoder();
  * @throws {ExecboxError} `tool_error` when the value is not JSON.
  */
 export function encodeToolPayload(value: unknown): ToolPayload {
-  if (typeof value === "string") {
+  // A lone surrogate has no UTF-8 form; JSON keeps it as an escape.
+  if (typeof value === "string" && _isWellFormed(value)) {
     return { bytes: _UTF8.encode(value), text: true };
   }
   return { bytes: _UTF8.encode(encodeToolResult(value)), text: false };
