@@ -8,9 +8,8 @@
  * length, the sequence number of the last chunk the reader took), then up to
  * `chunkBytes` of the chunk's bytes from offset 16. A message is its header as
  * JSON, a newline, then its payload's bytes; one larger than a chunk travels
- * in several, and a chunk may be shorter than `chunkBytes` before the end of
- * a message (the main thread passes on a payload's bytes as they arrive from
- * the pipe). The reader decodes each chunk as it takes it, so a payload is
+ * in several (the main thread passes each chunk on as soon as its bytes have
+ * arrived from the pipe, not when the whole message has). The reader decodes each chunk as it takes it, so a payload is
  * text as soon as its last chunk is in; no buffer of the message's size is
  * made on either side. The writer stores the bytes and lengths, then the new sequence
  * number, and wakes the reader with `Atomics.notify`; the reader waits with
@@ -59,6 +58,8 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
   interface Message {
     total: number;
     sent: number;
+    /** Bytes in `parts`, not yet written. */
+    available: number;
     parts: Uint8Array[];
   }
   const queue: Message[] = [];
@@ -66,9 +67,11 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
   let inFlight = false;
   let waiting = false;
 
-  // Writes the next chunk whenever the reader has taken the last one and
-  // bytes of the current message are there: as many as are (up to a chunk),
-  // so a payload still arriving moves on while the rest comes in.
+  // Writes the next chunk whenever the reader has taken the last one and a
+  // whole chunk of the current message is there (or all of its rest): a
+  // payload still arriving moves on a chunk at a time while the rest comes
+  // in, and the Worker is woken once per chunk, not once per pipe read (on a
+  // loaded machine every wake-up can wait for a time slice).
   function pump(): void {
     for (;;) {
       if (inFlight) {
@@ -88,16 +91,18 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
       }
       const current = queue[0];
       if (current === undefined) return;
-      let n = 0;
-      while (n < chunkBytes && current.parts.length > 0) {
+      const n = Math.min(chunkBytes, current.total - current.sent);
+      if (current.available < n) return; // more of the payload is on its way
+      let filled = 0;
+      while (filled < n) {
         const part = current.parts[0]!;
-        const k = Math.min(part.length, chunkBytes - n);
-        area.set(k === part.length ? part : part.subarray(0, k), n);
-        n += k;
+        const k = Math.min(part.length, n - filled);
+        area.set(k === part.length ? part : part.subarray(0, k), filled);
+        filled += k;
         if (k === part.length) current.parts.shift();
         else current.parts[0] = part.subarray(k);
       }
-      if (n === 0) return; // the rest of the payload has not arrived yet
+      current.available -= n;
       Atomics.store(control, 1, n);
       Atomics.store(control, 2, current.total);
       seq = seq === 0x7fffffff ? 1 : seq + 1;
@@ -111,13 +116,20 @@ export function createInboxWriter(chunkBytes: number): InboxWriter {
 
   function begin(header: object, payloadBytes: number): void {
     const head = encoder.encode(`${JSON.stringify(header)}\n`);
-    queue.push({ total: head.length + payloadBytes, sent: 0, parts: [head] });
+    queue.push({
+      total: head.length + payloadBytes,
+      sent: 0,
+      available: head.length,
+      parts: [head],
+    });
     pump();
   }
 
   function append(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    queue[queue.length - 1]!.parts.push(bytes);
+    const message = queue[queue.length - 1]!;
+    message.parts.push(bytes);
+    message.available += bytes.length;
     pump();
   }
 
