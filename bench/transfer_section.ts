@@ -128,6 +128,7 @@ export async function transferSection(
   const floor = ms("floor");
   const quick = ms("quickjs");
   const rows: string[][] = [];
+  const cpu = (key: string) => of(key, (s) => s.cpuMs ?? NaN);
   const row = (
     label: string,
     key: string,
@@ -138,10 +139,13 @@ export async function transferSection(
   ) => {
     const b = pick(`${key} before`);
     const a = pick(`${key} after`);
+    const timed = unit === "ms";
     rows.push([
       label,
       fmtSpread(b, unit),
       fmtSpread(a, unit),
+      timed ? fmtSpread(cpu(`${key} before`), "ms") : "",
+      timed ? fmtSpread(cpu(`${key} after`), "ms") : "",
       target,
       Number.isFinite(a.median) ? (met(a.median) ? "yes" : "**no**") : "",
     ]);
@@ -208,7 +212,11 @@ per repetition: ${fmt(bigBytes / 1e6)} MB from the tool (with \`memoryMb\`,
   } MB built and returned by the guest; the growth is the broker
 process's high-water mark minus its resident memory before the first run,
 divided by the payload's JSON size, so it includes the parsed result the caller
-holds.${failures === 0 ? "" : ` **${failures} runs failed.**`}
+holds. "CPU" is the CPU time per run of the benchmark process (the broker)
+and its exited children (the run's subprocess and the start of the next one
+the pool keeps), less disturbed than wall time by other load on the machine.${
+    failures === 0 ? "" : ` **${failures} runs failed.**`
+  }
 
 ${_table(["workload", "before", "after", "target", "met"], rows)}
 
