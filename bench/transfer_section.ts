@@ -218,7 +218,17 @@ the pool keeps), less disturbed than wall time by other load on the machine.${
     failures === 0 ? "" : ` **${failures} runs failed.**`
   }
 
-${_table(["workload", "before", "after", "target", "met"], rows)}
+${
+    _table([
+      "workload",
+      "before",
+      "after",
+      "CPU before",
+      "CPU after",
+      "target",
+      "met",
+    ], rows)
+  }
 
 Baselines in the same run: the floor, one \`JSON.stringify\` of the rows plus one
 \`JSON.parse\` of their text in one process, is ${fmtSpread(floor, "ms")} (${
