@@ -74,8 +74,12 @@ export type BrokerFrame =
      */
     fetch?: true;
   }
-  /** A tool call succeeded. Payload: the value as JSON text, empty for `undefined`. */
-  | { t: "result"; id: number; ok: true }
+  /**
+   * A tool call succeeded. Payload: the value as JSON text, empty for
+   * `undefined`; with `text: true`, the value is a string and the payload is
+   * that string itself as UTF-8 (no JSON quoting to add and parse away).
+   */
+  | { t: "result"; id: number; ok: true; text?: true }
   /** A tool call failed. Payload: the message as UTF-8 text. */
   | {
     t: "result";
@@ -109,8 +113,13 @@ export interface OversizeFrame {
 export interface FrameDecoder {
   /** Largest payload read; may be changed between frames. */
   maxPayloadBytes: number;
-  /** Appends bytes read from the stream. */
-  push(chunk: Uint8Array): void;
+  /**
+   * Appends bytes read from the stream.
+   *
+   * @returns Whether the decoder keeps a reference to `chunk`; when it does
+   * not, every byte was copied out and the caller may reuse or free it.
+   */
+  push(chunk: Uint8Array): boolean;
   /**
    * Returns the next complete frame, `undefined` when more bytes are needed,
    * or an {@linkcode OversizeFrame} once a header announces a payload over the
@@ -149,7 +158,109 @@ export function encodeFrame(
 }
 
 /**
- * Creates a decoder that buffers at most one frame's worth of bytes.
+ * Encodes the part of a frame before its payload: the two lengths and the
+ * header. Writing it and then the payload's bytes sends the same frame as
+ * {@linkcode encodeFrame} without copying a large payload into a new buffer.
+ *
+ * @param header The header object; serialised with `JSON.stringify`.
+ * @param payloadBytes The length of the payload that follows.
+ * @returns The lengths and the header, as bytes.
+ */
+export function encodeFrameHead(
+  header: object,
+  payloadBytes: number,
+): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + head.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, head.length);
+  view.setUint32(4, payloadBytes);
+  out.set(head, 8);
+  return out;
+}
+
+/** Receives a frame stream in parts, as {@linkcode createFrameSplitter} cuts it. */
+export interface FrameSink {
+  /** A frame's header, once it is complete, and the size of its payload. */
+  header(text: string, payloadBytes: number): void;
+  /**
+   * The next bytes of the current frame's payload: views into the chunks
+   * pushed, never copies, in order; together exactly `payloadBytes`.
+   */
+  payload(bytes: Uint8Array): void;
+}
+
+/**
+ * Creates a frame reader that passes each payload on as it arrives, without
+ * buffering it: the runtime's main thread relays a large payload to the
+ * Worker while the rest is still in the pipe.
+ *
+ * @param maxHeaderBytes Largest header accepted.
+ * @param sink Receives each header and the payload's bytes.
+ * @returns A function to push each chunk read from the stream to.
+ * @throws {RangeError} (from the returned function) When a header is larger
+ * than the limit.
+ */
+export function createFrameSplitter(
+  maxHeaderBytes: number,
+  sink: FrameSink,
+): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const prefix = new Uint8Array(8);
+  const view = new DataView(prefix.buffer);
+  let state = 0; // 0: lengths, 1: header, 2: payload
+  let filled = 0;
+  let head = new Uint8Array(0);
+  let payloadBytes = 0;
+  let left = 0;
+  return (chunk: Uint8Array): void => {
+    let offset = 0;
+    for (;;) {
+      if (state === 0) {
+        const n = Math.min(8 - filled, chunk.length - offset);
+        prefix.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled < 8) return;
+        const headerBytes = view.getUint32(0);
+        payloadBytes = view.getUint32(4);
+        if (headerBytes > maxHeaderBytes) {
+          throw new RangeError(
+            `Frame header of ${headerBytes} bytes exceeds ${maxHeaderBytes}`,
+          );
+        }
+        head = new Uint8Array(headerBytes);
+        filled = 0;
+        state = 1;
+      }
+      if (state === 1) {
+        const n = Math.min(head.length - filled, chunk.length - offset);
+        head.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled < head.length) return;
+        state = 2;
+        left = payloadBytes;
+        sink.header(decoder.decode(head), payloadBytes);
+      }
+      const n = Math.min(left, chunk.length - offset);
+      if (n > 0) {
+        sink.payload(chunk.subarray(offset, offset + n));
+        left -= n;
+        offset += n;
+      }
+      if (left > 0) return;
+      state = 0;
+      filled = 0;
+      if (offset === chunk.length) return;
+    }
+  };
+}
+
+/**
+ * Creates a decoder that buffers at most one frame's worth of bytes. Once a
+ * frame's header is in, its payload is copied into one buffer of the
+ * announced size as chunks arrive, so the chunks are not kept as well.
  *
  * @param maxHeaderBytes Largest header accepted.
  * @param maxPayloadBytes Initial {@linkcode FrameDecoder.maxPayloadBytes}.
@@ -164,29 +275,44 @@ export function createFrameDecoder(
   let buffered = 0;
   let lengths: { header: number; payload: number } | undefined;
   let header: string | undefined;
+  // The payload being filled, once its header was accepted.
+  let body: Uint8Array | undefined;
+  let filled = 0;
 
-  // Copies the first `n` buffered bytes out, one allocation per frame part.
-  function take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let offset = 0;
-    while (offset < n) {
+  // Copies the first `n` buffered bytes into `out` from `at`.
+  function takeInto(out: Uint8Array, at: number, n: number): void {
+    let offset = at;
+    const end = at + n;
+    while (offset < end) {
       const chunk = chunks[0]!;
-      const k = Math.min(chunk.length, n - offset);
+      const k = Math.min(chunk.length, end - offset);
       out.set(chunk.subarray(0, k), offset);
       offset += k;
       if (k === chunk.length) chunks.shift();
       else chunks[0] = chunk.subarray(k);
     }
     buffered -= n;
+  }
+  function take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    takeInto(out, 0, n);
     return out;
   }
 
   const self: FrameDecoder = {
     maxPayloadBytes,
-    push(chunk: Uint8Array): void {
-      if (chunk.length === 0) return;
+    push(chunk: Uint8Array): boolean {
+      if (chunk.length === 0) return false;
+      if (body !== undefined && buffered === 0) {
+        const k = Math.min(body.length - filled, chunk.length);
+        body.set(chunk.subarray(0, k), filled);
+        filled += k;
+        if (k === chunk.length) return false;
+        chunk = chunk.subarray(k);
+      }
       chunks.push(chunk);
       buffered += chunk.length;
+      return true;
     },
     next(): RawFrame | OversizeFrame | undefined {
       if (lengths === undefined) {
@@ -204,13 +330,23 @@ export function createFrameDecoder(
         if (buffered < lengths.header) return undefined;
         header = decoder.decode(take(lengths.header));
       }
-      if (lengths.payload > self.maxPayloadBytes) {
-        return { header, payloadBytes: lengths.payload };
+      if (body === undefined) {
+        if (lengths.payload > self.maxPayloadBytes) {
+          return { header, payloadBytes: lengths.payload };
+        }
+        body = new Uint8Array(lengths.payload);
+        filled = 0;
       }
-      if (buffered < lengths.payload) return undefined;
-      const frame = { header, payload: take(lengths.payload) };
+      const k = Math.min(buffered, body.length - filled);
+      if (k > 0) {
+        takeInto(body, filled, k);
+        filled += k;
+      }
+      if (filled < body.length) return undefined;
+      const frame = { header, payload: body };
       lengths = undefined;
       header = undefined;
+      body = undefined;
       return frame;
     },
   };

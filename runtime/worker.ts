@@ -46,8 +46,11 @@ export type ToWorkerMessage =
     maxLogBytes: number;
     fetch: boolean;
   }
-  /** Payload: the tool's value as JSON text, empty for `undefined`. */
-  | { type: "result"; id: number; ok: true }
+  /**
+   * Payload: the tool's value as JSON text, empty for `undefined`; with
+   * `text`, the value is a string and the payload is the string itself.
+   */
+  | { type: "result"; id: number; ok: true; text?: true }
   /** Payload: the error message. */
   | {
     type: "result";
@@ -452,8 +455,14 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     const call = apply(mapGet, pending, [header.id]);
     if (call === undefined) return;
     apply(mapDelete, pending, [header.id]);
+    // Decoded once, then parsed once, here in the guest's Worker: the main
+    // thread only moved the bytes.
     if (header.ok) {
-      call.resolve(payload === "" ? undefined : parse(payload));
+      // Own property only: a guest may have put `text` on Object.prototype.
+      const isText = hasOwn(header, "text") && header.text === true;
+      call.resolve(
+        isText ? payload : payload === "" ? undefined : parse(payload),
+      );
     } else {
       const error = ownError(header.code, payload);
       defineProperty(error, "tool", descriptor(header.tool));

@@ -137,6 +137,8 @@ const _limits = z.strictObject({
   maxToolCalls: _limit.optional(),
   maxCodeBytes: _limit.optional(),
   maxInFlightArgBytes: _limit.optional(),
+  maxToolResultBytes: _limit.optional(),
+  maxRunToolResultBytes: _limit.optional(),
 }, { error: "must be an object" }).superRefine((limits, ctx) => {
   for (const [key, value] of Object.entries(limits)) {
     try {

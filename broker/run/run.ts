@@ -14,7 +14,9 @@ import type {
   ProviderMethod,
   ProviderTool,
 } from "../tools/catalog.ts";
-import { encodeToolResult } from "../tools/catalog.ts";
+import { encodeToolPayload } from "../transfer/tool_payload.ts";
+import { ToolResultBudget } from "../transfer/tool_result_budget.ts";
+import { releaseText } from "../transfer/release_text.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
 import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
@@ -126,6 +128,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const logs = new RunLogs(limits.maxLogBytes, privacy, options.onLog);
   const tools = new AbortController();
   const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
+  const results = new ToolResultBudget(
+    limits.maxToolResultBytes,
+    limits.maxRunToolResultBytes,
+  );
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
   let toolCalls = 0;
   let settled = false;
@@ -338,9 +344,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           signal: tools.signal,
           log: toolLog,
         });
+        const payload = encodeToolPayload(value);
+        const refusal = results.admit(path, payload.bytes.length);
+        if (refusal !== undefined) {
+          outcome = "tool_error";
+          return fail("limit_exceeded", refusal.message, refusal.limit);
+        }
         reply = [
-          { t: "result", id: frame.id, ok: true },
-          encodeToolResult(value),
+          payload.text
+            ? { t: "result", id: frame.id, ok: true, text: true }
+            : { t: "result", id: frame.id, ok: true },
+          payload.bytes,
         ];
       } catch (error) {
         if (error instanceof ExecboxError && error.code === "limit_exceeded") {
@@ -458,7 +472,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           try {
-            return finish({ result: parsePayload(decoder.decode(payload)) });
+            return finish({ result: parsePayload(releaseText(payload)) });
           } catch (error) {
             return fail(
               "internal_error",
@@ -467,6 +481,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
         }
         case "call": {
+          // The frame bound can be the log bound, which may be larger.
+          if (payload.length > payloadLimit) {
+            return fail(
+              "limit_exceeded",
+              `Tool call argument is ${payload.length} bytes, more than the limit of ${payloadLimit}`,
+              "toolArgumentBytes",
+            );
+          }
           if (toolCalls >= limits.maxToolCalls) {
             return fail(
               "limit_exceeded",

@@ -14,8 +14,9 @@ import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
-  createFrameDecoder,
+  createFrameSplitter,
   encodeFrame,
+  encodeFrameHead,
   FETCH_NAMESPACE,
   MAX_HEADER_BYTES,
   MAX_JSON_DEPTH,
@@ -138,7 +139,8 @@ export function runtimeSource(): string {
     `fetchNamespace: ${JSON.stringify(FETCH_NAMESPACE)}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
-    `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +
+    `encodeFrame: ${encodeFrame}, encodeFrameHead: ${encodeFrameHead}, ` +
+    `createFrameSplitter: ${createFrameSplitter}, ` +
     `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
     `createInboxWriter: ${createInboxWriter} });`;
 }

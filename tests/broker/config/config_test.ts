@@ -357,6 +357,8 @@ Deno.test("parseConfig() checks limits against mergeLimits' minimums", () => {
     maxToolCalls: 0,
     maxCodeBytes: 1,
     maxInFlightArgBytes: 1024,
+    maxToolResultBytes: 16,
+    maxRunToolResultBytes: 16,
   };
   for (const [key, min] of Object.entries(minimums)) {
     // The same minimum as the broker's own check, so the two cannot drift.
