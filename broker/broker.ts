@@ -44,11 +44,15 @@ import { addUnavailableHint } from "./run/hints.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import {
   searchTools,
+  searchToolsAndSkills,
   type SearchToolsOptions,
   type ToolMatch,
 } from "./types/search.ts";
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
+import { Skills } from "./skills/skills.ts";
+import type { SkillInfo } from "./skills/skill.ts";
+import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
 
 /**
@@ -73,6 +77,7 @@ export class Broker {
   readonly #poolSize: number;
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
+  readonly #skills: Skills | undefined;
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -149,6 +154,12 @@ export class Broker {
     this.#preparer = new CodePreparer(
       Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
+    this.#skills = options.skills?.enabled === false
+      ? undefined
+      : new Skills(options.skills?.store ?? new MemorySkillStore(), {
+        checker: this.#preparer,
+        preload: options.skills?.preload ?? [],
+      });
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -178,6 +189,7 @@ export class Broker {
       this.#pool.warm(),
       this.#sources.connect().then(() => this.#learned?.ready()),
       this.#poolSize > 0 ? this.#watchdog.ready() : undefined,
+      this.#skills?.ready(),
     ]);
     // After the subprocesses, so loading the compiler does not slow their
     // start on a machine with few cores.
@@ -363,6 +375,21 @@ export class Broker {
         }
         state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
       }
+      let skills;
+      if (this.#skills !== undefined) {
+        try {
+          await this.#skills.ready();
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Skill store failed: ${(error as Error).message}`,
+          );
+        }
+        skills = {
+          methods: this.#skills.methods(caller, limits.timeoutMs),
+          sources: this.#skills.sources(caller),
+        };
+      }
       let acquired;
       try {
         acquired = await this.#pool.acquire(limits.memoryMb);
@@ -397,6 +424,7 @@ export class Broker {
           auditArgs: this.#auditOptions.includeArgs ?? false,
         }),
         ...(state === undefined ? {} : { state }),
+        ...(skills === undefined ? {} : { skills }),
       });
       this.#pool.release(acquired.process);
       if (
@@ -416,14 +444,31 @@ export class Broker {
    * tool without an output schema shows the return type learned from its
    * results so far (`inference`), else `Promise<unknown>`.
    *
+   * With skills enabled, the `skills` global follows, with the caller's
+   * saved skills.
+   *
+   * @param options Whose skills to declare.
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
-  types(): string {
+  types(options: TypesOptions = {}): string {
     const catalog = this.#sources.catalog;
-    const text = namespaceDeclarations(this.tools(), catalog.declarations);
-    return catalog.declarations.size > 0
-      ? text + MCP_RESOURCE_INTERFACES
-      : text;
+    let text = namespaceDeclarations(this.tools(), catalog.declarations);
+    if (catalog.declarations.size > 0) text += MCP_RESOURCE_INTERFACES;
+    if (this.#skills !== undefined) {
+      text += this.#skills.declaration(options.caller ?? "library");
+    }
+    return text;
+  }
+
+  /**
+   * The saved skills a caller's runs see (pre-loaded ones first), or none
+   * when skills are disabled.
+   *
+   * @param options Whose skills.
+   * @returns Each skill's name, description and signature.
+   */
+  skills(options: TypesOptions = {}): SkillInfo[] {
+    return this.#skills?.list(options.caller ?? "library") ?? [];
   }
 
   /**
@@ -435,7 +480,15 @@ export class Broker {
    * @throws {RangeError} When `limit` is not a positive whole number.
    */
   searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
-    return searchTools(this.tools(), query, options);
+    if (this.#skills === undefined) {
+      return searchTools(this.tools(), query, options);
+    }
+    return searchToolsAndSkills(
+      this.tools(),
+      this.#skills.list(options?.caller ?? "library"),
+      query,
+      options,
+    );
   }
 
   /**
@@ -464,6 +517,7 @@ export class Broker {
       await Promise.all([
         this.#sessions.store.close?.(),
         this.#learned?.close(),
+        this.#skills?.close(),
       ]);
     } finally {
       // A live thread would keep the process running.
@@ -522,6 +576,16 @@ export async function createBroker(
 }
 
 const _MAX_PREPARE_THREADS = 4;
+
+/** Options of {@linkcode Broker.types} and {@linkcode Broker.skills}. */
+export interface TypesOptions {
+  /**
+   * Whose saved skills to include; the MCP server and the HTTP service pass
+   * their caller.
+   * @default {"library"}
+   */
+  caller?: string;
+}
 
 /** Why code is over `maxBytes` in UTF-8, or `undefined` when it is not. */
 function _codeBytesProblem(

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SkillOptions } from "./skills/skills.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
@@ -103,6 +104,12 @@ export interface BrokerOptions {
    * @default {{ enabled: true }}
    */
   inference?: InferenceOptions;
+  /**
+   * Saved skills: guest code keeps a working program with `skills.save` and
+   * later runs of the same caller call it as `skills.<name>(args)`.
+   * @default {{ enabled: true }}
+   */
+  skills?: SkillOptions;
   /**
    * Host tools by namespace; each namespace becomes one guest global.
    * @default {{}}

@@ -102,7 +102,12 @@ export function runtimeMain(deps: RuntimeDeps): void {
         send({ t: "ready", v: deps.protocolVersion, deno: Deno.version.deno });
         break;
       case "call":
-        send({ t: "call", id: m.id, ns: m.ns, name: m.name }, String(m.json));
+        send(
+          typeof m.skill === "string"
+            ? { t: "call", id: m.id, ns: m.ns, name: m.name, skill: m.skill }
+            : { t: "call", id: m.id, ns: m.ns, name: m.name },
+          String(m.json),
+        );
         break;
       case "log":
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
@@ -150,6 +155,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
           namespaces: header.namespaces,
           methods: header.methods,
           maxLogBytes: header.maxLogBytes,
+          skills: header.skills,
         }, payload);
         break;
       case "result":

@@ -28,7 +28,7 @@
 import type { createGuestConsole } from "./console.ts";
 import type { readInbox } from "./inbox.ts";
 import type { JsonEncoder, JsonEncoderOptions } from "./json.ts";
-import type { GuestErrorCode, LogLevel } from "./protocol.ts";
+import type { GuestErrorCode, LogLevel, SkillSource } from "./protocol.ts";
 
 /**
  * Headers of the messages the main thread writes into the inbox; each has a
@@ -37,12 +37,13 @@ import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 export type ToWorkerMessage =
   /** Payload: none. */
   | { type: "warm" }
-  /** Payload: the prepared code. */
+  /** Payload: each skill's prepared code, in order, then the run's code. */
   | {
     type: "exec";
     namespaces: Record<string, string[]>;
     methods: Record<string, string[]>;
     maxLogBytes: number;
+    skills: SkillSource[];
   }
   /** Payload: the tool's value as JSON text, empty for `undefined`. */
   | { type: "result"; id: number; ok: true }
@@ -59,7 +60,14 @@ export type ToWorkerMessage =
 export type FromWorkerMessage =
   | { type: "booted" }
   | { type: "ready" }
-  | { type: "call"; id: number; ns: string; name: string; json: string }
+  | {
+    type: "call";
+    id: number;
+    ns: string;
+    name: string;
+    json: string;
+    skill?: string;
+  }
   | { type: "log"; level: LogLevel; message: string }
   | { type: "done"; json: string | undefined }
   | { type: "fail"; code: GuestErrorCode; message: string };
@@ -155,8 +163,8 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const promiseReject = Promise.reject;
   const promiseThen = Promise.prototype.then;
   const AsyncFunctionCtor = (async function () {}).constructor as new (
-    body: string,
-  ) => () => Promise<unknown>;
+    ...parameters: string[]
+  ) => (...args: unknown[]) => Promise<unknown>;
   const slice = String.prototype.slice;
   const startsWith = String.prototype.startsWith;
   const endsWith = String.prototype.endsWith;
@@ -294,6 +302,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     ns: string,
     name: string,
     input: unknown,
+    skill: string | undefined,
   ): Promise<unknown> {
     let json: string;
     try {
@@ -307,45 +316,115 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     const id = nextId++;
     return new PromiseCtor((resolve, reject) => {
       apply(mapSet, pending, [id, { resolve, reject }]);
-      post({ type: "call", id, ns, name, json });
+      post(
+        skill === undefined
+          ? { type: "call", id, ns, name, json }
+          : { type: "call", id, ns, name, json, skill },
+      );
     });
+  }
+
+  type Members = {
+    [name: string]: Members | ((...args: unknown[]) => unknown);
+  };
+  let namespaceNames: string[] = [];
+  let installedNamespaces: Record<string, string[]> = {};
+  let installedMethods: Record<string, string[]> = {};
+  // Saved skills by name: their prepared code, then their compiled function.
+  const skillCode = new Map<string, string>();
+  const skillFunctions = new Map<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >();
+
+  // One namespace's members. `skill` tags the calls made through them, so
+  // the audit record can say which skill made a call (a tag the broker treats
+  // as untrusted: guest code can reach the untagged globals too).
+  function namespaceMembers(ns: string, skill: string | undefined): Members {
+    const members: Members = {};
+    for (const name of installedNamespaces[ns] ?? []) {
+      members[name] = (input?: unknown) => callTool(ns, name, input, skill);
+    }
+    // `$resources.read(uri)`: nested objects, positional arguments.
+    for (const path of installedMethods[ns] ?? []) {
+      const parts = path.split(".");
+      let target = members;
+      for (const part of parts.slice(0, -1)) {
+        target = (target[part] ??= {}) as Members;
+      }
+      target[parts[parts.length - 1]!] = (...args: unknown[]) =>
+        callTool(ns, path, args, skill);
+    }
+    if (ns === "skills") {
+      for (const name of skillCode.keys()) {
+        members[name] = (args?: unknown) => callSkill(name, args);
+      }
+    }
+    const freezeDeep = (object: Members): Members => {
+      for (const value of Object.values(object)) {
+        if (typeof value === "object") freezeDeep(value);
+      }
+      return freeze(object);
+    };
+    return freezeDeep(members);
   }
 
   function install(
     namespaces: Record<string, string[]>,
     methods: Record<string, string[]>,
   ): void {
-    type Members = {
-      [name: string]: Members | ((...args: unknown[]) => unknown);
-    };
-    const names = [...Object.keys(namespaces), ...Object.keys(methods)];
-    for (const ns of new Set(names)) {
-      const members: Members = {};
-      for (const name of namespaces[ns] ?? []) {
-        members[name] = (input?: unknown) => callTool(ns, name, input);
-      }
-      // `$resources.read(uri)`: nested objects, positional arguments.
-      for (const path of methods[ns] ?? []) {
-        const parts = path.split(".");
-        let target = members;
-        for (const part of parts.slice(0, -1)) {
-          target = (target[part] ??= {}) as Members;
-        }
-        target[parts[parts.length - 1]!] = (...args: unknown[]) =>
-          callTool(ns, path, args);
-      }
-      const freezeDeep = (object: Members): Members => {
-        for (const value of Object.values(object)) {
-          if (typeof value === "object") freezeDeep(value);
-        }
-        return freeze(object);
-      };
+    installedNamespaces = namespaces;
+    installedMethods = methods;
+    const names = new Set([
+      ...Object.keys(namespaces),
+      ...Object.keys(methods),
+      ...(skillCode.size > 0 ? ["skills"] : []),
+    ]);
+    namespaceNames = [...names];
+    for (const ns of names) {
       defineProperty(globalThis, ns, {
-        value: freezeDeep(members),
+        value: namespaceMembers(ns, undefined),
         writable: false,
         configurable: false,
         enumerable: false,
       });
+    }
+  }
+
+  // A skill is compiled on its first call, as an async function of `args`
+  // and of its own copies of the namespaces, whose calls carry its name.
+  function skillFunction(
+    name: string,
+  ): (...args: unknown[]) => Promise<unknown> {
+    const known = apply(mapGet, skillFunctions, [name]);
+    if (known !== undefined) return known;
+    // Names a strict async function cannot take as parameters stay globals.
+    const params = namespaceNames.filter((ns) =>
+      ns !== "args" && ns !== "arguments" && ns !== "eval" && ns !== "await"
+    );
+    const fn = compile(apply(mapGet, skillCode, [name]), ["args", ...params]);
+    const namespaces = params.map((ns) => namespaceMembers(ns, name));
+    const bound = (args: unknown) => fn(args, ...namespaces);
+    apply(mapSet, skillFunctions, [name, bound]);
+    return bound;
+  }
+
+  // A skill is code, not a tool call: it runs here, in this run, with this
+  // run's tools and limits. What it throws is rethrown naming the skill.
+  async function callSkill(name: string, args: unknown): Promise<unknown> {
+    try {
+      return await skillFunction(name)(args);
+    } catch (error) {
+      const own = error !== null && typeof error === "object"
+        ? apply(weakGet, ownErrors, [error])
+        : undefined;
+      const wrapped = ownError(
+        own?.code ?? "runtime_error",
+        `Skill "${name}" failed: ${own?.message ?? describe(error)}`,
+      );
+      defineProperty(wrapped, "skill", descriptor(name));
+      defineProperty(wrapped, "cause", descriptor(error));
+      throw wrapped;
     }
   }
 
@@ -355,20 +434,25 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   // early and run at the top level in sloppy mode.
   const PREFIX = "(async function () {";
   const SUFFIX = "})";
-  function compile(js: string): () => Promise<unknown> {
+  function compile(
+    js: string | undefined,
+    params: string[] = [],
+  ): (...args: unknown[]) => Promise<unknown> {
     if (
-      !apply(startsWith, js, [PREFIX]) || !apply(endsWith, js, [SUFFIX])
+      typeof js !== "string" || !apply(startsWith, js, [PREFIX]) ||
+      !apply(endsWith, js, [SUFFIX])
     ) {
       throw new SyntaxErrorCtor("Prepared code is not one async function");
     }
     return new AsyncFunctionCtor(
+      ...params,
       apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]),
     );
   }
 
   // Never rejects: whatever guest code does, the run ends with done or fail.
   async function run(code: string): Promise<void> {
-    let fn: () => Promise<unknown>;
+    let fn: (...args: unknown[]) => Promise<unknown>;
     try {
       fn = compile(code);
     } catch (error) {
@@ -426,8 +510,17 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       if (phase !== "warming") return;
       phase = "running";
       maxLogBytes = header.maxLogBytes;
+      // The skills' code comes first in the payload, then the run's own.
+      let at = 0;
+      for (const skill of header.skills) {
+        apply(mapSet, skillCode, [
+          skill.name,
+          apply(slice, payload, [at, at + skill.chars]),
+        ]);
+        at += skill.chars;
+      }
       install(header.namespaces, header.methods);
-      void run(payload);
+      void run(apply(slice, payload, [at]));
       return;
     }
     const call = apply(mapGet, pending, [header.id]);

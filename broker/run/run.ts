@@ -63,6 +63,14 @@ export interface RunOptions {
   startedAt: number;
   /** The `state` methods of the run's session, when it has one. */
   state?: readonly ProviderMethod[];
+  /**
+   * The caller's saved skills: the `skills` methods (save, list, delete) and
+   * each skill's prepared code, when skills are enabled.
+   */
+  skills?: {
+    methods: readonly ProviderMethod[];
+    sources: readonly { name: string; js: string }[];
+  };
   /** Receives one entry per call, for the audit record. */
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
@@ -171,11 +179,21 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     };
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
+    const skillsByPath = new Map(
+      (options.skills?.methods ?? []).map((m) => [m.path, m]),
+    );
+    const skillNames = new Set(
+      (options.skills?.sources ?? []).map((s) => s.name),
+    );
     const lookup = (
       ns: string,
       name: string,
     ): ProviderTool | ProviderMethod | undefined =>
-      ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+      ns === "state"
+        ? stateByPath.get(name)
+        : ns === "skills"
+        ? skillsByPath.get(name)
+        : catalog.lookup(ns, name);
 
     // `refused`: why the call fails before it starts; else its argument's
     // bytes are in flight until it settles.
@@ -188,6 +206,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     ) {
       const path = `${frame.ns}.${frame.name}`;
       const started = performance.now();
+      // The runtime's tag is untrusted: kept for the record only, and only
+      // when it names one of this run's skills.
+      const skill = frame.skill !== undefined && skillNames.has(frame.skill)
+        ? frame.skill
+        : undefined;
       let outcome: AuditCall["outcome"] = "ok";
       // Entered when the call starts, so the record lists calls in that order
       // and still has one that is running when the run ends.
@@ -199,6 +222,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           durationMs: 0,
           outcome: "cancelled",
           argsSha256: sha256Hex(argsText),
+          ...(skill === undefined ? {} : { skill }),
         };
       if (entry !== undefined) {
         if (options.auditArgs) keepAuditArgs(entry, args, argBytes);
@@ -220,6 +244,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               tool: frame.name,
               originalName: "name" in tool ? tool.name : frame.name,
               args,
+              ...(skill === undefined ? {} : { skill }),
             });
           } catch (error) {
             decision = { deny: guestMessage(error) };
@@ -384,11 +409,22 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     });
     const methods = { ...catalog.methods };
     if (options.state !== undefined) methods.state = [...stateByPath.keys()];
-    process.send({
-      t: "exec",
-      namespaces: { ...catalog.namespaces },
-      methods,
-      maxLogBytes: limits.maxLogBytes,
-    }, options.js);
+    if (options.skills !== undefined) {
+      methods.skills = [...skillsByPath.keys()];
+    }
+    // Each skill's code goes first in the payload, then the run's own.
+    const sources = options.skills?.sources ?? [];
+    process.send(
+      {
+        t: "exec",
+        namespaces: { ...catalog.namespaces },
+        methods,
+        maxLogBytes: limits.maxLogBytes,
+        skills: sources.map(({ name, js }) => ({ name, chars: js.length })),
+      },
+      sources.length === 0
+        ? options.js
+        : sources.map(({ js }) => js).join("") + options.js,
+    );
   });
 }

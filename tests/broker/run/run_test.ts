@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { createBroker, defineTool, ExecboxError } from "../../../mod.ts";
 import { recordingHost } from "../_recording_host.ts";
+import { PROTOCOL_VERSION } from "../../../runtime/protocol.ts";
 
 function fakeRuntime(
   scenario: string,
-  ready = '{ t: "ready", v: 1, deno: "2.9.6" }',
+  ready = `{ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.9.6" }`,
 ): string {
   const source = `
 const enc = new TextEncoder();
@@ -89,7 +90,7 @@ const cases: [string, string, { code: string; message: string | RegExp }][] = [
   ],
   [
     "a second ready frame",
-    `write(frame({ t: "ready", v: 1, deno: "2.9.6" }));`,
+    `write(frame({ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.9.6" }));`,
     { code: "internal_error", message: "Runtime sent a second ready frame" },
   ],
   [
@@ -237,7 +238,10 @@ Deno.test("createBroker() rejects a runtime on a Deno older than the minimum", a
   await assert.rejects(
     () =>
       createBroker({
-        host: hostileHost("", '{ t: "ready", v: 1, deno: "2.1.0" }'),
+        host: hostileHost(
+          "",
+          `{ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.1.0" }`,
+        ),
         pool: { size: 1 },
       }),
     (e) =>
