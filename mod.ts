@@ -50,7 +50,7 @@ export {
   type AuditLogOptions,
 } from "./broker/audit/log.ts";
 export { auditLogToFile, auditLogToStderr } from "./broker/audit/sinks.ts";
-export { Broker, createBroker } from "./broker/broker.ts";
+export { Broker, createBroker, type TypesOptions } from "./broker/broker.ts";
 export type {
   AuditOptions,
   BrokerOptions,
@@ -123,6 +123,22 @@ export {
   type SessionLimits,
   type SessionStore,
 } from "./broker/state/session_store.ts";
+export {
+  type SavedSkill,
+  SKILL_CAPS,
+  type SkillDefinition,
+  type SkillInfo,
+} from "./broker/skills/skill.ts";
+export type { SkillOptions } from "./broker/skills/skills.ts";
+export {
+  MemorySkillStore,
+  type SkillStore,
+} from "./broker/skills/skill_store.ts";
+export {
+  FileSkillStore,
+  type FileSkillStoreOptions,
+} from "./broker/skills/skill_file_store.ts";
+export { readSkillFolder } from "./broker/skills/skill_folder.ts";
 export {
   MemoryShapeStore,
   type ShapeStore,
