@@ -460,6 +460,11 @@ export class Broker {
     return text;
   }
 
+  /** Whether runs get the `skills` global (the `skills` option). */
+  get skillsEnabled(): boolean {
+    return this.#skills !== undefined;
+  }
+
   /**
    * The saved skills a caller's runs see (pre-loaded ones first), or none
    * when skills are disabled.

@@ -24,6 +24,7 @@ export function executeDescription(
     limits: Pick<Limits, "timeoutMs" | "memoryMb">;
     maxNamespaces: number;
     instructions: string;
+    caller?: string;
   },
 ): string {
   const counts = new Map<string, number>();
@@ -38,7 +39,7 @@ export function executeDescription(
     : `Namespaces (tool count): ${listed.join(", ")}${
       rest > 0 ? `, and ${rest} more: use search_tools to find them` : ""
     }.`;
-  const text = [
+  const lines = [
     "Run TypeScript or JavaScript in a sandbox whose only globals beyond the language are the tool namespaces listed below, and get its result. Prefer one program that calls several tools and returns just what you need over many small calls.",
     "",
     "- The code runs as the body of an async function: use top-level await.",
@@ -50,7 +51,23 @@ export function executeDescription(
     `- ${_limitsText(options.limits)}`,
     "",
     namespaces,
-  ].join("\n");
+  ];
+  const skills = broker.skills(
+    options.caller === undefined ? {} : { caller: options.caller },
+  );
+  if (broker.skillsEnabled) {
+    lines.splice(
+      lines.length - 2,
+      0,
+      "- `skills.save({ name, description, code, signature? })` keeps a working program (code: the body of an async function of `args`) for later runs: `await skills.name(args)`.",
+    );
+    if (skills.length > 0) {
+      lines.push(
+        `Saved skills: ${skills.length}: use search_tools to find them.`,
+      );
+    }
+  }
+  const text = lines.join("\n");
   return options.instructions === ""
     ? text
     : `${text}\n\n${options.instructions}`;
