@@ -31,6 +31,11 @@ export function executeDescription(
   for (const tool of broker.tools()) {
     counts.set(tool.namespace, (counts.get(tool.namespace) ?? 0) + 1);
   }
+  // The caller's saved skills count as one more namespace.
+  const skills = broker.skills(
+    options.caller === undefined ? {} : { caller: options.caller },
+  ).length;
+  if (skills > 0) counts.set("skills", skills);
   const listed = [...counts].slice(0, options.maxNamespaces)
     .map(([namespace, count]) => `${namespace} (${count})`);
   const rest = counts.size - listed.length;
@@ -52,20 +57,12 @@ export function executeDescription(
     "",
     namespaces,
   ];
-  const skills = broker.skills(
-    options.caller === undefined ? {} : { caller: options.caller },
-  );
   if (broker.skillsEnabled) {
     lines.splice(
-      lines.length - 2,
+      lines.indexOf("- console.log output comes back as logs.") + 1,
       0,
-      "- `skills.save({ name, description, code, signature? })` keeps a working program (code: the body of an async function of `args`) for later runs: `await skills.name(args)`.",
+      "- `await skills.save({ name, description, code, signature? })` keeps a working program (code: the body of an async function of `args`) for later runs, which call `await skills.<name>(args)`.",
     );
-    if (skills.length > 0) {
-      lines.push(
-        `Saved skills: ${skills.length}: use search_tools to find them.`,
-      );
-    }
   }
   const text = lines.join("\n");
   return options.instructions === ""

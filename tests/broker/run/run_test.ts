@@ -256,7 +256,10 @@ Deno.test("createBroker() rejects a runtime on a Deno older than the minimum", a
         host: hostileHost("", '{ t: "ready", v: 99, deno: "2.9.6" }'),
         pool: { size: 1 },
       }),
-    { name: "ExecboxError", message: "Runtime speaks protocol 99, expected 1" },
+    {
+      name: "ExecboxError",
+      message: `Runtime speaks protocol 99, expected ${PROTOCOL_VERSION}`,
+    },
   );
 });
 
