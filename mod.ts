@@ -75,6 +75,7 @@ export {
   type ParsedConfig,
   type PoolConfig,
   type SessionsConfig,
+  type SkillsConfig,
 } from "./broker/config/config.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {

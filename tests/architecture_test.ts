@@ -59,7 +59,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ],
   // Surfaces and the config loader: they depend on the engine, never the
   // reverse.
-  "config": ["engine", "state", "upstream", "host", "vocabulary"],
+  "config": ["engine", "state", "skills", "upstream", "host", "vocabulary"],
   "mcp": ["engine", "types", "vocabulary"],
   "http": ["engine", "mcp", "types", "vocabulary"],
   "mod": [

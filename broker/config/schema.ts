@@ -172,6 +172,11 @@ const _schema = z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
   }, { error: "must be an object" }).optional(),
+  skills: z.strictObject({
+    enabled: _bool.optional(),
+    file: _text.optional(),
+    preload: _text.optional(),
+  }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 
 /** A configuration that passed the schema, before servers are resolved. */

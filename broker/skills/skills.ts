@@ -17,6 +17,7 @@ import {
   skillsDeclaration,
 } from "./skill.ts";
 import { putSkill, removeSkill, type SkillStore } from "./skill_store.ts";
+import { readSkillFolder } from "./skill_folder.ts";
 
 /** The broker's `skills` option. */
 export interface SkillOptions {
@@ -32,11 +33,12 @@ export interface SkillOptions {
    */
   store?: SkillStore;
   /**
-   * Skills every caller sees (and none may replace or delete), such as
-   * those `readSkillFolder` reads from a folder of `.ts` files.
+   * Skills every caller sees (and none may replace or delete): a folder of
+   * `.ts` files, read with `readSkillFolder` when the broker starts, or the
+   * definitions themselves.
    * @default {[]}
    */
-  preload?: readonly SkillDefinition[];
+  preload?: string | readonly SkillDefinition[];
 }
 
 /** How the broker checks a skill's code and signature (the code preparer). */
@@ -82,7 +84,7 @@ export interface RunSkill {
 export class Skills {
   readonly #store: SkillStore;
   readonly #checker: SkillChecker;
-  readonly #definitions: readonly SkillDefinition[];
+  readonly #preload: string | readonly SkillDefinition[];
   readonly #own = new Map<string, Map<string, SavedSkill>>();
   readonly #preloaded = new Map<string, SavedSkill>();
   #loading: Promise<void> | undefined;
@@ -93,11 +95,14 @@ export class Skills {
    */
   constructor(
     store: SkillStore,
-    options: { checker: SkillChecker; preload: readonly SkillDefinition[] },
+    options: {
+      checker: SkillChecker;
+      preload: string | readonly SkillDefinition[];
+    },
   ) {
     this.#store = store;
     this.#checker = options.checker;
-    this.#definitions = options.preload;
+    this.#preload = options.preload;
   }
 
   /**
@@ -119,7 +124,20 @@ export class Skills {
     for (const [caller, list] of Object.entries(stored)) {
       for (const skill of list) putSkill(this.#own, caller, skill);
     }
-    for (const definition of this.#definitions) {
+    let definitions = this.#preload;
+    if (typeof definitions === "string") {
+      try {
+        definitions = await readSkillFolder(definitions);
+      } catch (error) {
+        throw new TypeError(
+          `Cannot pre-load skills from "${this.#preload}": ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
+    }
+    for (const definition of definitions) {
       const problem = skillDefinitionProblem(definition);
       if (problem !== undefined) {
         throw new TypeError(`Cannot pre-load a skill: ${problem}`);

@@ -49,6 +49,7 @@ const EMPTY: ExecboxConfig = {
   sessions: {},
   audit: {},
   inference: {},
+  skills: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -161,6 +162,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
     inference: {},
+    skills: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
