@@ -14,6 +14,7 @@ import { type Command, err, out, UsageError } from "./_shared.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { skillsCommand } from "./commands/skills.ts";
 import { tokensCommand } from "./commands/tokens.ts";
 import { toolsCommand } from "./commands/tools.ts";
 
@@ -22,6 +23,7 @@ const _COMMANDS: readonly Command[] = [
   serveCommand,
   mcpCommand,
   toolsCommand,
+  skillsCommand,
   tokensCommand,
 ];
 
