@@ -139,6 +139,9 @@ export function skillDefinitionProblem(value: unknown): string | undefined {
  * @returns A sentence-case problem, or `undefined`.
  */
 export function skillNameProblem(name: string): string | undefined {
+  if (SKILL_METHODS.includes(name) || name === "__proto__") {
+    return `Skill name "${name}" is reserved`;
+  }
   if (
     name.length === 0 || name.length > SKILL_CAPS.maxNameChars ||
     !isIdentifier(name)
@@ -146,9 +149,6 @@ export function skillNameProblem(name: string): string | undefined {
     return `Skill name ${
       JSON.stringify(name.slice(0, 80))
     } is not an identifier of 1 to ${SKILL_CAPS.maxNameChars} characters (letters, digits, _ and $, not a reserved word)`;
-  }
-  if (SKILL_METHODS.includes(name) || name === "__proto__") {
-    return `Skill name "${name}" is reserved`;
   }
   return undefined;
 }
