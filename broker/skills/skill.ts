@@ -192,18 +192,21 @@ export function skillsDeclaration(skills: readonly SkillInfo[]): string {
 }
 
 /**
- * One skill as a member of the `skills` declaration: its description as
- * JSDoc on one line, then `name: signature;`.
+ * One skill's declaration: its description as JSDoc on one line, then
+ * `name: signature;` (a member of the `skills` object type), or with
+ * `asConst`, `const name: signature;` (inside `declare namespace skills`, as
+ * search results group their matches).
  *
  * @param skill The skill.
+ * @param asConst Declare a `const` rather than a member.
  * @returns The declaration, without indentation or trailing newline.
  */
-export function skillDeclaration(skill: SkillInfo): string {
+export function skillDeclaration(skill: SkillInfo, asConst = false): string {
   const description = skill.description.split(/\r\n?|\n|\u2028|\u2029/)
     .map((line) => line.replace(/\s+/g, " ").trim().replaceAll("*/", "*\\/"))
     .filter((line) => line !== "").join(" ");
   const signature = skill.signature ?? "(args?: unknown) => Promise<unknown>";
   return `${
     description === "" ? "" : `/** ${description} */\n`
-  }${skill.name}: ${signature};`;
+  }${asConst ? "const " : ""}${skill.name}: ${signature};`;
 }

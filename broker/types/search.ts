@@ -224,7 +224,7 @@ export function searchToolsAndSkills(
       ...match,
       declaration: skill === undefined
         ? toolDeclaration(tool)
-        : skillDeclaration(skill),
+        : skillDeclaration(skill, true),
     };
   });
 }

@@ -114,7 +114,7 @@ Deno.test("Broker.types() and Broker.searchTools() show the caller's skills", as
     path: "skills.quad",
     description: "Quadruples a number with two calls to math.double",
     declaration:
-      "/** Quadruples a number with two calls to math.double */\nquad: (args: { n: number }) => Promise<number>;",
+      "/** Quadruples a number with two calls to math.double */\nconst quad: (args: { n: number }) => Promise<number>;",
   }]);
   assert.deepEqual(broker.searchTools("quadruples", { caller: "bob" }), []);
   // Tools and skills together, with the detail asked for.
