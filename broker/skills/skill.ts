@@ -206,7 +206,7 @@ export function skillDeclaration(skill: SkillInfo, asConst = false): string {
     .map((line) => line.replace(/\s+/g, " ").trim().replaceAll("*/", "*\\/"))
     .filter((line) => line !== "").join(" ");
   const signature = skill.signature ?? "(args?: unknown) => Promise<unknown>";
-  return `${
-    description === "" ? "" : `/** ${description} */\n`
-  }${asConst ? "const " : ""}${skill.name}: ${signature};`;
+  return `${description === "" ? "" : `/** ${description} */\n`}${
+    asConst ? "const " : ""
+  }${skill.name}: ${signature};`;
 }
