@@ -61,7 +61,7 @@ export function executeDescription(
     lines.splice(
       lines.indexOf("- console.log output comes back as logs.") + 1,
       0,
-      "- `await skills.save({ name, description, code, signature? })` keeps a working program (code: the body of an async function of `args`) for later runs, which call `await skills.<name>(args)`.",
+      "- `skills.save({ name, description, code, signature? })` keeps a program (a function body of `args`) for later runs: `skills.<name>(args)`.",
     );
   }
   const text = lines.join("\n");

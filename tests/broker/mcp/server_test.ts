@@ -111,7 +111,7 @@ const DESCRIPTION = [
   "- The result is the value of a `return` or of the last expression; it must be JSON.",
   "- Each tool is an async function under its namespace that takes one object argument: `await ns.tool({ ... })`.",
   "- console.log output comes back as logs.",
-  "- `await skills.save({ name, description, code, signature? })` keeps a working program (code: the body of an async function of `args`) for later runs, which call `await skills.<name>(args)`.",
+  "- `skills.save({ name, description, code, signature? })` keeps a program (a function body of `args`) for later runs: `skills.<name>(args)`.",
   '- Before calling a tool, get its exact signature with search_tools and detail "full".',
   "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
   "- Limits per run: 5 s (tool calls included), 128 MiB of memory.",
