@@ -444,8 +444,8 @@ export class Broker {
    * tool without an output schema shows the return type learned from its
    * results so far (`inference`), else `Promise<unknown>`.
    *
-   * With skills enabled, the `skills` global follows, with the caller's
-   * saved skills.
+   * When the caller has saved skills, the `skills` global follows with
+   * them (and its `save`, `list` and `delete`).
    *
    * @param options Whose skills to declare.
    * @returns Declarations such as `declare namespace tools { ... }`.
@@ -454,8 +454,11 @@ export class Broker {
     const catalog = this.#sources.catalog;
     let text = namespaceDeclarations(this.tools(), catalog.declarations);
     if (catalog.declarations.size > 0) text += MCP_RESOURCE_INTERFACES;
-    if (this.#skills !== undefined) {
-      text += this.#skills.declaration(options.caller ?? "library");
+    // Declared once the caller has a skill: until then `skills.save` costs
+    // no tokens here (the MCP `execute` description mentions it).
+    const caller = options.caller ?? "library";
+    if (this.#skills !== undefined && this.#skills.list(caller).length > 0) {
+      text += this.#skills.declaration(caller);
     }
     return text;
   }

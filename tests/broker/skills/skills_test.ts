@@ -106,7 +106,7 @@ Deno.test("Broker.types() and Broker.searchTools() show the caller's skills", as
     / {2}\/\*\* Quadruples a number with two calls to math\.double \*\/\n {2}quad: \(args: \{ n: number \}\) => Promise<number>;\n\};\n$/,
   );
   assert.equal(broker.types({ caller: "bob" }).includes("quad"), false);
-  assert.match(broker.types(), /declare const skills: \{/);
+  assert.equal(broker.types().includes("skills"), false);
 
   assert.deepEqual(broker.searchTools("quadruples", { caller: "alice" }), [{
     namespace: "skills",
