@@ -475,3 +475,42 @@ Deno.test("MemorySkillStore scopes skills by caller", async () => {
   assert.equal(await store.delete("alice", "quad"), true);
   assert.deepEqual(await store.load(), {});
 });
+
+Deno.test("Broker.types() declares a skill so that deno check holds a program to its signature", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using broker = await skillBroker();
+    value(await broker.execute(saveCode(QUAD), { caller: "alice" }));
+    await Deno.writeTextFile(
+      `${dir}/types.d.ts`,
+      broker.types({ caller: "alice" }),
+    );
+    const check = async (program: string) => {
+      await Deno.writeTextFile(
+        `${dir}/main.ts`,
+        `/// <reference path="./types.d.ts" />\nexport async function main() {\n${program}\n}\n`,
+      );
+      const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["check", "--no-config", "--no-lock", "main.ts"],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      return { success, stderr: new TextDecoder().decode(stderr) };
+    };
+    assert.equal(
+      (await check(
+        "const n: number = await skills.quad({ n: 2 });\nawait skills.list();\nreturn n;",
+      )).success,
+      true,
+    );
+    const wrong = await check(
+      'const s: string = await skills.quad({ n: "2" });\nreturn s;',
+    );
+    assert.equal(wrong.success, false);
+    assert.match(wrong.stderr, /TS2322|TS2345/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
