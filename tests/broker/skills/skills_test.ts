@@ -514,3 +514,44 @@ Deno.test("Broker.types() declares a skill so that deno check holds a program to
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("createBroker() refuses a provider or MCP server named skills or state", async () => {
+  for (const name of ["skills", "state"]) {
+    await assert.rejects(
+      skillBroker({ providers: { [name]: {} }, pool: { size: 0 } }),
+      {
+        name: "TypeError",
+        message:
+          `Provider name "${name}" is a global of the guest (try "${name}__2")`,
+      },
+    );
+    await assert.rejects(
+      skillBroker({
+        mcpServers: { [name]: { command: "never-started" } },
+        pool: { size: 0 },
+      }),
+      {
+        name: "TypeError",
+        message:
+          `Provider name "${name}" is a global of the guest (try "${name}__2")`,
+      },
+    );
+  }
+});
+
+Deno.test("createBroker() fails on a skill file it cannot parse rather than dropping its skills", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/skills.json`, "{ not json");
+    await assert.rejects(
+      skillBroker({
+        skills: { store: new FileSkillStore({ file: `${dir}/skills.json` }) },
+        pool: { size: 0 },
+      }),
+      (error: Error) =>
+        error.message.startsWith("Cannot read the skill file: "),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
