@@ -65,10 +65,11 @@ for (let round = 0; round < rounds; round++) {
     (p99s[name] ??= []).push(quantile(samples, 0.99));
   }
 }
+const encoder = new TextEncoder();
 for (const name of Object.keys(cases)) {
-  console.log(
+  Deno.stdout.writeSync(encoder.encode(
     `${name.padEnd(24)} p50 ${median(p50s[name]!).toFixed(1)} ms  p99 ${
       median(p99s[name]!).toFixed(1)
-    } ms  (median of ${rounds} rounds of ${runsPerRound})`,
-  );
+    } ms  (median of ${rounds} rounds of ${runsPerRound})\n`,
+  ));
 }
