@@ -121,6 +121,7 @@ export class Skills {
   async #load(): Promise<void> {
     const stored = await this.#store.load();
     this.#own.clear();
+    this.#preloaded.clear();
     for (const [caller, list] of Object.entries(stored)) {
       for (const skill of list) putSkill(this.#own, caller, skill);
     }
