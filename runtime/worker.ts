@@ -162,6 +162,9 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const PromiseCtor = Promise;
   const promiseReject = Promise.reject;
   const promiseThen = Promise.prototype.then;
+  const FunctionCtor = Function as unknown as new (
+    ...parameters: string[]
+  ) => (...args: unknown[]) => unknown;
   const AsyncFunctionCtor = (async function () {}).constructor as new (
     ...parameters: string[]
   ) => (...args: unknown[]) => Promise<unknown>;
@@ -391,22 +394,38 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
   }
 
-  // A skill is compiled on its first call, as an async function of `args`
-  // and of its own copies of the namespaces, whose calls carry its name.
+  // A skill is compiled on its first call: an async function of `args`
+  // inside a function of its own copies of the namespaces, whose calls carry
+  // its name. Nested, so the skill's code may declare a name a namespace has
+  // (`const memory = ...`), as a run's code may. Its code parsed as one
+  // function body when it was saved; closing it early would only reach the
+  // outer function, in the same realm.
   function skillFunction(
     name: string,
   ): (...args: unknown[]) => Promise<unknown> {
     const known = apply(mapGet, skillFunctions, [name]);
     if (known !== undefined) return known;
-    // Names a strict async function cannot take as parameters stay globals.
+    const js = apply(mapGet, skillCode, [name]);
+    if (
+      typeof js !== "string" || !apply(startsWith, js, [PREFIX]) ||
+      !apply(endsWith, js, [SUFFIX])
+    ) {
+      throw new SyntaxErrorCtor("Prepared code is not one async function");
+    }
+    const body = apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]);
+    // Names strict code cannot bind stay globals.
     const params = namespaceNames.filter((ns) =>
-      ns !== "args" && ns !== "arguments" && ns !== "eval" && ns !== "await"
+      ns !== "arguments" && ns !== "eval"
     );
-    const fn = compile(apply(mapGet, skillCode, [name]), ["args", ...params]);
-    const namespaces = params.map((ns) => namespaceMembers(ns, name));
-    const bound = (args: unknown) => fn(args, ...namespaces);
-    apply(mapSet, skillFunctions, [name, bound]);
-    return bound;
+    const outer = new FunctionCtor(
+      ...params,
+      `"use strict";return async function (args) {${body}\n};`,
+    );
+    const fn = outer(
+      ...params.map((ns) => namespaceMembers(ns, name)),
+    ) as (args: unknown) => Promise<unknown>;
+    apply(mapSet, skillFunctions, [name, fn]);
+    return fn;
   }
 
   // A skill is code, not a tool call: it runs here, in this run, with this
@@ -434,25 +453,20 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   // early and run at the top level in sloppy mode.
   const PREFIX = "(async function () {";
   const SUFFIX = "})";
-  function compile(
-    js: string | undefined,
-    params: string[] = [],
-  ): (...args: unknown[]) => Promise<unknown> {
+  function compile(js: string): () => Promise<unknown> {
     if (
-      typeof js !== "string" || !apply(startsWith, js, [PREFIX]) ||
-      !apply(endsWith, js, [SUFFIX])
+      !apply(startsWith, js, [PREFIX]) || !apply(endsWith, js, [SUFFIX])
     ) {
       throw new SyntaxErrorCtor("Prepared code is not one async function");
     }
     return new AsyncFunctionCtor(
-      ...params,
       apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]),
-    );
+    ) as () => Promise<unknown>;
   }
 
   // Never rejects: whatever guest code does, the run ends with done or fail.
   async function run(code: string): Promise<void> {
-    let fn: (...args: unknown[]) => Promise<unknown>;
+    let fn: () => Promise<unknown>;
     try {
       fn = compile(code);
     } catch (error) {

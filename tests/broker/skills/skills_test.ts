@@ -555,3 +555,28 @@ Deno.test("createBroker() fails on a skill file it cannot parse rather than drop
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Broker.execute() lets a skill declare a name a namespace has, as a run's code may", async () => {
+  await using broker = await skillBroker();
+  value(
+    await broker.execute(
+      saveCode({
+        name: "shadow",
+        description: "Declares math and args again",
+        code:
+          "const n: number = args.n; { const math = { double: () => -1 }; if (math.double() !== -1) throw new Error('no'); }\nconst skills = 0;\nreturn await globalThis.math.double({ n }) + skills",
+      }),
+    ),
+  );
+  assert.equal(value(await broker.execute("await skills.shadow({ n: 4 })")), 8);
+  value(
+    await broker.execute(
+      saveCode({
+        name: "redeclare",
+        description: "Declares math at the top of its body",
+        code: "const math = 2; return math * args",
+      }),
+    ),
+  );
+  assert.equal(value(await broker.execute("await skills.redeclare(21)")), 42);
+});
