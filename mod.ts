@@ -38,7 +38,23 @@
  * @module
  */
 
+export type {
+  ApprovalContext,
+  ApprovalDecision,
+  ApprovalHandler,
+  ApprovalRequest,
+} from "./broker/approval/approval.ts";
 export {
+  ApprovalQueue,
+  type DecideOptions,
+  type QueueDecision,
+} from "./broker/approval/approval_queue.ts";
+export {
+  presentArguments,
+  type PresentArgumentsOptions,
+} from "./broker/approval/present_arguments.ts";
+export {
+  type AuditApproval,
   type AuditCall,
   type AuditHook,
   type AuditRecord,
@@ -62,6 +78,7 @@ export type {
   UpstreamStatus,
 } from "./broker/options.ts";
 export {
+  type ApprovalsConfig,
   type AuditConfig,
   brokerOptionsFromConfig,
   type ConfigBrokerOptions,
@@ -74,9 +91,18 @@ export {
   parseConfig,
   type ParsedConfig,
   type PoolConfig,
+  type PrivacyConfig,
   type SessionsConfig,
   type SkillsConfig,
 } from "./broker/config/config.ts";
+export type {
+  BuiltInDetector,
+  CustomDetector,
+  DetectorSpec,
+} from "./broker/privacy/detectors.ts";
+export type { PrivacyOptions } from "./broker/privacy/privacy_scopes.ts";
+export { RunPrivacy } from "./broker/privacy/run_privacy.ts";
+export { PrivacyLimitError } from "./broker/privacy/token_map.ts";
 export { type ErrorCode, ExecboxError } from "./broker/errors.ts";
 export type {
   McpHttpServerConfig,

@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy] [--reps N]
  *
  * `--quick` is a smoke run: one repetition of small sizes, report on stdout,
  * nothing written to docs/.
@@ -29,6 +29,7 @@ import { SYSTEM_LABELS, type SystemName } from "./systems.ts";
 import type { ThroughputSample } from "./throughput.ts";
 import type { ToolsSample } from "./tools.ts";
 import { runTokenReport, type TokenSummary } from "./tokens.ts";
+import { privacySection } from "./privacy.ts";
 
 const _SECTIONS = [
   "latency",
@@ -39,6 +40,7 @@ const _SECTIONS = [
   "lag",
   "tokens",
   "before",
+  "privacy",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const _START =
@@ -642,6 +644,7 @@ async function main(): Promise<void> {
   }
   if (only.includes("memory")) parts.push(await _memory(sizes));
   if (only.includes("lag")) parts.push(await _lag(sizes));
+  if (only.includes("privacy")) parts.push(privacySection(sizes.reps));
   if (only.includes("before")) {
     parts.push(await beforeAndAfter(_child, sizes, _status));
   }

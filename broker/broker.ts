@@ -54,6 +54,14 @@ import { Skills } from "./skills/skills.ts";
 import type { SkillInfo } from "./skills/skill.ts";
 import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
+import { type PrivacyLease, PrivacyScopes } from "./privacy/privacy_scopes.ts";
+import type { ApprovalHandler } from "./approval/approval.ts";
+import {
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  type RunApproval,
+} from "./approval/approve_call.ts";
+import { headerSecrets } from "./redact.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -78,6 +86,10 @@ export class Broker {
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
   readonly #skills: Skills | undefined;
+  readonly #privacy: PrivacyScopes | undefined;
+  readonly #onApproval: ApprovalHandler | undefined;
+  readonly #approvalTimeoutMs: number;
+  readonly #secrets: readonly string[];
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
@@ -122,8 +134,25 @@ export class Broker {
       secrets: options.secrets ?? [],
     });
     this.#sources = new ToolSources(options, host, this.#learned);
+    this.#privacy = (options.privacy?.tokenize?.length ?? 0) > 0
+      ? new PrivacyScopes(options.privacy!, options.secrets ?? [])
+      : undefined;
     this.#onToolCall = options.onToolCall;
     this.#onRun = options.onRun;
+    this.#onApproval = options.onApproval;
+    this.#approvalTimeoutMs = positiveInteger(
+      options.approvalTimeoutMs,
+      DEFAULT_APPROVAL_TIMEOUT_MS,
+      "approvalTimeoutMs",
+    );
+    // What an approver must not see: as the host tools hide it.
+    this.#secrets = [
+      ...(options.secrets ?? []),
+      ...Object.values(options.mcpServers ?? {}).flatMap((config) =>
+        Object.values("headers" in config ? config.headers ?? {} : {})
+          .flatMap(headerSecrets)
+      ),
+    ];
     this.#auditOptions = options.audit ?? {};
     const ttlMs = positiveInteger(
       options.sessions?.ttlMs,
@@ -196,6 +225,14 @@ export class Broker {
     if (this.#poolSize > 0) await this.#preparer.warm();
   }
 
+  /**
+   * Whether personal data leaves runs as tokens (`privacy.tokenize` lists a
+   * detector); the MCP server then tells the model how to use them.
+   */
+  get tokenizes(): boolean {
+    return this.#privacy !== undefined;
+  }
+
   /** The limits every run gets unless `execute` overrides them. */
   get limits(): Readonly<Limits> {
     return this.#limits;
@@ -254,8 +291,9 @@ export class Broker {
     }
     const time = new Date();
     const calls: AuditCall[] = [];
+    const runId = crypto.randomUUID();
     const result = addUnavailableHint(
-      await this.#execute(code, options, calls),
+      await this.#execute(code, options, calls, runId),
       options.toolsHint,
     );
     if (this.#onRun !== undefined) {
@@ -267,6 +305,7 @@ export class Broker {
         caller: options.caller ?? "library",
         session: options.session,
         includeCode: this.#auditOptions.includeCode ?? false,
+        runId,
       });
     }
     return result;
@@ -276,6 +315,7 @@ export class Broker {
     code: string,
     options: ExecuteOptions,
     calls: AuditCall[],
+    runId: string,
   ): Promise<ExecuteResult> {
     const startedAt = performance.now();
     const limits = mergeLimits(
@@ -335,6 +375,7 @@ export class Broker {
         limit: admission.limit,
       });
     }
+    let privacy: PrivacyLease | undefined;
     try {
       // After admission, so preparation counts against maxConcurrency, and
       // in a thread, so it never holds the broker's main thread.
@@ -390,6 +431,23 @@ export class Broker {
           sources: this.#skills.sources(caller),
         };
       }
+      if (this.#privacy !== undefined) {
+        try {
+          privacy = await this.#privacy.open(
+            options.session === undefined
+              ? undefined
+              : JSON.stringify([caller, options.session]),
+            { store: this.#sessions.store, ttlMs: this.#sessions.limits.ttlMs },
+          );
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Privacy tokens of the session cannot be loaded: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
       let acquired;
       try {
         acquired = await this.#pool.acquire(limits.memoryMb);
@@ -425,8 +483,22 @@ export class Broker {
         }),
         ...(state === undefined ? {} : { state }),
         ...(skills === undefined ? {} : { skills }),
+        ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
+        approval: this.#runApproval(code, options, runId),
       });
       this.#pool.release(acquired.process);
+      try {
+        await privacy?.close();
+      } catch (error) {
+        // Tokens the model would see but a later run could not resolve, or
+        // could give to other values: none are shown.
+        return failed(
+          "internal_error",
+          `Privacy tokens of the session cannot be saved: ${
+            (error as Error).message
+          }`,
+        );
+      }
       if (
         !result.ok && result.error.code === "cancelled" &&
         this.#closing.signal.aborted
@@ -435,8 +507,30 @@ export class Broker {
       }
       return result;
     } finally {
+      // Saved before the caller has the result, so its next run sees them.
+      await privacy?.close().catch(() => {});
       this.#admission.leave(options.caller);
     }
+  }
+
+  #runApproval(
+    code: string,
+    options: ExecuteOptions,
+    runId: string,
+  ): RunApproval {
+    let digest: string | undefined;
+    return {
+      handler: options.onApproval ?? this.#onApproval,
+      timeoutMs: this.#approvalTimeoutMs,
+      runId,
+      caller: options.caller ?? "library",
+      session: options.session,
+      // Hashed only when a call asks for approval.
+      get codeSha256() {
+        return digest ??= sha256Hex(code);
+      },
+      secrets: this.#secrets,
+    };
   }
 
   /**

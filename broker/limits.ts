@@ -9,8 +9,10 @@ export interface Limits {
   /**
    * Wall-clock time of the run in milliseconds: preparing the code (parse and
    * transform) and executing it, host tool time included; not the wait in the
-   * queue or for a subprocess to start. Enforced from the broker's watchdog
-   * thread, so a busy broker cannot delay it.
+   * queue or for a subprocess to start. While a call waits for an approver
+   * the wall clock pauses and the subprocess's CPU time counts instead.
+   * Enforced from the broker's watchdog thread, so a busy broker cannot
+   * delay it.
    * @default {5000}
    */
   timeoutMs: number;

@@ -6,6 +6,7 @@
  */
 
 import type { SkillOptions } from "./skills/skills.ts";
+import type { ApprovalHandler } from "./approval/approval.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
@@ -15,6 +16,7 @@ import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
 import type { ShapeStore } from "./state/shape_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
+import type { PrivacyOptions } from "./privacy/privacy_scopes.ts";
 
 /** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
 export type Providers = Record<
@@ -111,6 +113,12 @@ export interface BrokerOptions {
    */
   skills?: SkillOptions;
   /**
+   * PII tokenization: personal values in what leaves a run become tokens
+   * (`[EMAIL_1]`), and tokens in tool arguments become values again.
+   * @default {{ tokenize: [] } (off)}
+   */
+  privacy?: PrivacyOptions;
+  /**
    * Host tools by namespace; each namespace becomes one guest global.
    * @default {{}}
    */
@@ -129,6 +137,22 @@ export interface BrokerOptions {
    * `tool_error` with the reason.
    */
   onToolCall?: ToolCallHook;
+  /**
+   * Decides calls of tools that need approval (`approval: "required"`,
+   * `requireApproval`, `approveDestructive`). The call waits, with the run's
+   * wall clock paused (its CPU time still counts toward `timeoutMs`) and its
+   * run slot held; `{ approved: false, reason }`, a throw or
+   * `approvalTimeoutMs` denies it. `execute`'s `onApproval` overrides it for
+   * one run. Without either, such calls are denied.
+   * @default {undefined (calls that need approval are denied)}
+   */
+  onApproval?: ApprovalHandler;
+  /**
+   * How long a call may wait for its approver, in milliseconds; then it is
+   * denied.
+   * @default {300000}
+   */
+  approvalTimeoutMs?: number;
   /**
    * Values never to show in errors, logs or results (header values of MCP
    * servers are added automatically; the CLI adds every expanded `${VAR}`).
@@ -210,6 +234,13 @@ export interface ExecuteOptions {
   caller?: string;
   /** Limits for this run, over the broker's. */
   limits?: Partial<Limits>;
+  /**
+   * Decides this run's calls of tools that need approval, instead of the
+   * broker's `onApproval` (surfaces pass their own: the MCP server asks its
+   * client, the HTTP service queues them for `POST /v1/approvals/{id}`).
+   * @default {the broker's onApproval}
+   */
+  onApproval?: ApprovalHandler;
   /**
    * How the hint added to an error for something execbox does not offer
    * (`fetch`, `require`, `Deno`, `process`, an `import()`) tells the model to

@@ -37,6 +37,29 @@ export interface AuditCall {
    * size; `argsSha256` and `argsBytes` still identify it.
    */
   truncated?: true;
+  /**
+   * For a tool that needs approval: the request's id and how the wait ended.
+   * The rest of the request is this record's: `runId`, `caller`, `session`,
+   * `codeSha256`, `tool`, and the argument (`argsSha256`, or `args` with
+   * `includeArgs`).
+   */
+  approval?: AuditApproval;
+}
+
+/** How one wait for an approver ended, as the audit record keeps it. */
+export interface AuditApproval {
+  /** The approval request's id. */
+  id: string;
+  /**
+   * `"approved"`, `"denied"` by the approver (or for want of one),
+   * `"timeout"` after `approvalTimeoutMs`, or `"cancelled"` when the run
+   * ended first.
+   */
+  outcome: "approved" | "denied" | "timeout" | "cancelled";
+  /** Why it was not approved. */
+  reason?: string;
+  /** Milliseconds the call waited. */
+  waitedMs: number;
 }
 
 /**
@@ -146,6 +169,11 @@ export interface FinishedRun {
   session: string | undefined;
   /** Keep the code itself in the record. */
   includeCode: boolean;
+  /**
+   * The run's id, when it already has one (approval requests name it).
+   * @default {a new random UUID}
+   */
+  runId?: string;
 }
 
 /**
@@ -159,7 +187,7 @@ export interface FinishedRun {
 export function deliverAuditRecord(hook: AuditHook, run: FinishedRun): void {
   const { result } = run;
   const record: AuditRecord = {
-    runId: crypto.randomUUID(),
+    runId: run.runId ?? crypto.randomUUID(),
     time: run.time.toISOString(),
     caller: run.caller,
     codeSha256: sha256Hex(run.code),

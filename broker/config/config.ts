@@ -25,6 +25,7 @@ import type { McpServerConfig } from "../upstream/config.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
+import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -50,6 +51,16 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** Connections open at once; more are closed (default 256). */
   maxConnections?: number;
+  /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
+  approvers?: string[];
+  /** Whether an approver may decide its own runs' calls (default false). */
+  selfApproval?: boolean;
+}
+
+/** The `approvals` section: calls of tools that need approval. */
+export interface ApprovalsConfig {
+  /** How long a call waits for its approver, in ms (`BrokerOptions.approvalTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The `pool` section: the warm pool and admission of runs. */
@@ -105,6 +116,11 @@ export interface SkillsConfig {
   /** A folder of `.ts` files pre-loaded as skills for every caller. */
   preload?: string;
 }
+/**
+ * The `privacy` section: PII tokenization between tools, as
+ * `BrokerOptions.privacy` takes it (`key` usually `"${EXECBOX_PRIVACY_KEY}"`).
+ */
+export type PrivacyConfig = PrivacyOptions;
 
 /** A parsed `execbox.jsonc`; absent sections are `{}`. */
 export interface ExecboxConfig {
@@ -124,6 +140,10 @@ export interface ExecboxConfig {
   inference: InferenceConfig;
   /** Saved skills. */
   skills: SkillsConfig;
+  /** PII tokenization. */
+  privacy: PrivacyConfig;
+  /** Calls of tools that need approval. */
+  approvals: ApprovalsConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -187,6 +207,10 @@ export interface ConfigBrokerOptions {
   inference?: InferenceOptions;
   /** Saved skills. */
   skills?: SkillOptions;
+  /** PII tokenization. */
+  privacy?: PrivacyOptions;
+  /** How long a call waits for its approver, in milliseconds. */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -300,6 +324,8 @@ function _parse(
       "preload",
       baseDir,
     ),
+    privacy: (data.privacy ?? {}) as PrivacyConfig,
+    approvals: (data.approvals ?? {}) as ApprovalsConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -450,6 +476,10 @@ export function brokerOptionsFromConfig(
         : { store: new FileSkillStore({ file: skills.file }) }),
       ...(skills.preload === undefined ? {} : { preload: skills.preload }),
     };
+  }
+  if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
+  if (config.approvals.timeoutMs !== undefined) {
+    options.approvalTimeoutMs = config.approvals.timeoutMs;
   }
   return options;
 }

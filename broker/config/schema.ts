@@ -11,6 +11,7 @@ import { z } from "zod";
 import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
 import { DEFAULT_LIMITS, mergeLimits } from "../limits.ts";
 import { nearestKey } from "./nearest_key.ts";
+import { BUILT_IN_DETECTORS } from "../privacy/detectors.ts";
 import {
   DEFAULT_HEADERS_TIMEOUT_MS as _HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS as _REQUEST_TIMEOUT_MS,
@@ -32,6 +33,15 @@ function _whole(min: number, max?: number): z.ZodNumber {
   return max === undefined ? schema : schema.max(max, { error: range });
 }
 
+function _compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "u");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const _TYPES = ["stdio", "http", "streamable-http", "sse"] as const;
 const _STDIO_KEYS = ["command", "args", "env", "cwd"] as const;
 const _HTTP_KEYS = ["url", "headers"] as const;
@@ -51,6 +61,8 @@ const _server = z.strictObject({
   optional: _bool.optional(),
   allowTools: _strings.optional(),
   denyTools: _strings.optional(),
+  requireApproval: _strings.optional(),
+  approveDestructive: _bool.optional(),
   rawResults: _bool.optional(),
   validateArguments: _bool.optional(),
   inferOutput: _bool.optional(),
@@ -141,6 +153,8 @@ const _schema = z.strictObject({
     headersTimeoutMs: _whole(1).optional(),
     requestTimeoutMs: _whole(1).optional(),
     maxConnections: _whole(1).optional(),
+    approvers: _strings.optional(),
+    selfApproval: _bool.optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;
@@ -176,6 +190,33 @@ const _schema = z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
     preload: _text.optional(),
+  }, { error: "must be an object" }).optional(),
+  privacy: z.strictObject({
+    tokenize: z.array(
+      z.union([
+        z.enum(BUILT_IN_DETECTORS, {
+          error: `must be one of ${BUILT_IN_DETECTORS.join(", ")}`,
+        }),
+        z.strictObject({
+          name: _str.regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, {
+            error: 'must be a letter then up to 31 letters, digits or "_"',
+          }),
+          pattern: _text.refine(_compiles, {
+            error: "must be a valid regular expression",
+          }),
+        }, { error: "must be an object" }),
+      ], {
+        error: `must be a detector name (${
+          BUILT_IN_DETECTORS.join(", ")
+        }) or { "name", "pattern" }`,
+      }),
+      { error: "must be an array" },
+    ).optional(),
+    maxTokens: _whole(1).optional(),
+    key: _str.min(16, { error: "must be at least 16 characters" }).optional(),
+  }, { error: "must be an object" }).optional(),
+  approvals: z.strictObject({
+    timeoutMs: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

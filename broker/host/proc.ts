@@ -54,3 +54,26 @@ export function parseState(stat: string): "alive" | "dead" {
   );
   return state === "Z" || state === "X" ? "dead" : "alive";
 }
+
+/**
+ * Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`), which Linux
+ * fixes at 100 for what it exports to user space.
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time a process has used, every thread counted: fields 14 (`utime`) and
+ * 15 (`stime`) of `/proc/<pid>/stat`, in milliseconds.
+ *
+ * @param stat The file's text.
+ * @returns The milliseconds, or `undefined` when the text is not a stat line.
+ */
+export function parseCpuMs(stat: string): number | undefined {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]);
+  const system = Number(fields[12]);
+  if (!Number.isSafeInteger(user) || !Number.isSafeInteger(system)) {
+    return undefined;
+  }
+  return (user + system) * 1000 / CLOCK_TICKS_PER_SECOND;
+}

@@ -11,6 +11,7 @@
 
 import type { HostThread, ParentPort } from "./host.ts";
 import {
+  parseCpuMs,
   parseProcStatus,
   parseStartTime,
   parseState,
@@ -87,6 +88,20 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 export function processStartTime(pid: number): string | undefined {
   try {
     return parseStartTime(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU time a process has used, every thread counted (`/proc/<pid>/stat`).
+ *
+ * @param pid The process.
+ * @returns Milliseconds, or `undefined` when it is gone or `/proc` is missing.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    return parseCpuMs(Deno.readTextFileSync(`/proc/${pid}/stat`));
   } catch {
     return undefined;
   }

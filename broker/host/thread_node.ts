@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { parentPort as nodeParentPort, Worker } from "node:worker_threads";
 import {
+  parseCpuMs,
   parseProcStatus,
   parseStartTime,
   parseState,
@@ -78,6 +79,20 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 export function processStartTime(pid: number): string | undefined {
   try {
     return parseStartTime(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU time a process has used, every thread counted (`/proc/<pid>/stat`).
+ *
+ * @param pid The process.
+ * @returns Milliseconds, or `undefined` when it is gone or `/proc` is missing.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    return parseCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return undefined;
   }

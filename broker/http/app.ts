@@ -11,7 +11,8 @@
  * | 400 | `invalid_host`, `invalid_json`, `invalid_body`, `invalid_limits`, `invalid_query` | A `Host` header that is no host name and port, malformed JSON, a wrong shape, a limit above the server's |
  * | 401 | `unauthorized` | A token is configured and the request has none, or a wrong one |
  * | 403 | `forbidden_origin`, `forbidden_host` | `Origin` or `Host` not allowed (DNS rebinding) |
- * | 404 | `not_found` | No such endpoint |
+ * | 403 | `forbidden`, `self_approval` | `/v1/approvals` by a caller not in `approvers`; deciding a call of the caller's own run without `selfApproval` |
+ * | 404 | `not_found` | No such endpoint, or no call waits for approval with that id |
  * | 405 | `method_not_allowed` | Known endpoint, other method (with `Allow`) |
  * | 413 | `payload_too_large` | Body over `maxBodyBytes` |
  * | 415 | `unsupported_media_type` | `POST /v1/execute` without `application/json` |
@@ -55,6 +56,8 @@ import {
 import { createMcpServer, type McpServerOptions } from "../mcp/server.ts";
 import type { ExecuteResult } from "../result.ts";
 import { positiveInteger } from "../limits.ts";
+import { ApprovalQueue } from "../approval/approval_queue.ts";
+import { approvalRoutes } from "./approvals.ts";
 
 export { assertSafeBinding } from "./auth.ts";
 
@@ -114,6 +117,20 @@ export interface HttpAppOptions {
    * @default {{}}
    */
   mcp?: McpServerOptions;
+  /**
+   * Callers (token names) that may list the calls waiting for approval
+   * (`GET /v1/approvals`) and decide them (`POST /v1/approvals/{id}`). A
+   * call of a tool that needs approval, made by a run of `POST /v1/execute`
+   * or `/mcp`, waits there until one of them decides, or
+   * `approvalTimeoutMs`.
+   * @default {[] (no one: such calls wait, then are denied)}
+   */
+  approvers?: string[];
+  /**
+   * Whether an approver may decide calls of runs it started itself.
+   * @default {false}
+   */
+  selfApproval?: boolean;
 }
 
 /** What the app sets on the Hono context, for handlers mounted after it. */
@@ -198,6 +215,7 @@ export function createHttpApp(
   // Checks the MCP options now rather than on the first request.
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
+  const approvals = new ApprovalQueue();
   const outcomes = new WeakMap<Context, string>();
   const recordRun = (c: Context, run: ExecuteResult) => {
     metrics.record(run);
@@ -307,6 +325,7 @@ export function createHttpApp(
           signal,
           limits: parsed.limits,
           caller: c.get("caller"),
+          onApproval: approvals.handler,
           ...(parsed.session === undefined ? {} : { session: parsed.session }),
         });
       } catch (error) {
@@ -366,15 +385,31 @@ export function createHttpApp(
       if (text instanceof Response) return text;
       return await handleMcpRequest(broker, c.req.raw, {
         body: text,
-        mcp: { ...options.mcp, caller: c.get("caller") },
+        mcp: {
+          // Stateless: the server cannot ask its client, so calls wait at
+          // /v1/approvals.
+          onApproval: approvals.handler,
+          ...options.mcp,
+          caller: c.get("caller"),
+        },
         maxBatch,
         onRun: (run) => recordRun(c, run),
       });
     },
   );
 
+  approvalRoutes(app, {
+    queue: approvals,
+    guard,
+    limitBody,
+    approvers: options.approvers ?? [],
+    selfApproval: options.selfApproval ?? false,
+  });
+
   for (
     const [path, allow] of [
+      ["/v1/approvals", "GET, HEAD"],
+      ["/v1/approvals/:id", "POST"],
       ["/healthz", "GET, HEAD"],
       ["/readyz", "GET, HEAD"],
       ["/v1/execute", "POST"],

@@ -18,6 +18,8 @@ import type { Broker } from "../broker.ts";
 import { ExecboxError } from "../errors.ts";
 import { type Limits, mergeLimits, positiveInteger } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
+import type { ApprovalHandler } from "../approval/approval.ts";
+import { elicitationApprover, type SendClientRequest } from "./elicitation.ts";
 import {
   executeDescription,
   executeText,
@@ -79,6 +81,22 @@ export interface McpServerOptions {
    * @default {""}
    */
   instructions?: string;
+  /**
+   * Decides calls of tools that need approval in the runs this server
+   * starts. Without it, the server asks its client with an MCP elicitation
+   * request (`elicitation/create`: the tool, its redacted arguments, an
+   * approve / decline form); a client without the elicitation capability
+   * gets such calls denied, with a message saying why.
+   * @default {an elicitation request to the connected client}
+   */
+  onApproval?: ApprovalHandler;
+  /**
+   * Decides calls when the server asks its client (no `onApproval`) but the
+   * client did not declare the elicitation capability, such as the HTTP
+   * service's approval queue.
+   * @default {undefined (such calls are denied, saying why)}
+   */
+  onApprovalWithoutElicitation?: ApprovalHandler;
 }
 
 const _SEARCH_LIMIT = 20;
@@ -184,6 +202,12 @@ export function createMcpServer(
         limits,
         caller: options.caller ?? "mcp",
         toolsHint: "find them with search_tools",
+        onApproval: options.onApproval ??
+          elicitationApprover(
+            server.server,
+            extra.sendRequest as unknown as SendClientRequest,
+            options.onApprovalWithoutElicitation,
+          ),
         ...(session === undefined ? {} : { session }),
       });
     } catch (error) {

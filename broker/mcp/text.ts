@@ -54,6 +54,7 @@ export function executeDescription(
     '- Before calling a tool, get its exact signature with search_tools and detail "full".',
     "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
     `- ${_limitsText(options.limits)}`,
+    ...(broker.tokenizes ? [_PRIVACY_LINE] : []),
     "",
     namespaces,
   ];
@@ -69,6 +70,9 @@ export function executeDescription(
     ? text
     : `${text}\n\n${options.instructions}`;
 }
+
+const _PRIVACY_LINE =
+  "- Personal data (emails, phone numbers, ...) in results, logs and errors comes back as tokens such as [EMAIL_1]; pass a token as it is in a tool argument and the tool gets the real value.";
 
 function _limitsText(limits: Pick<Limits, "timeoutMs" | "memoryMb">): string {
   const { timeoutMs, memoryMb } = limits;
@@ -204,5 +208,9 @@ function _cut(text: string, maxBytes: number): string {
   let end = maxBytes;
   // Back up over continuation bytes (10xxxxxx) to a code point's first byte.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(bytes.subarray(0, end));
+  // Nor part of a privacy token (`[EMAIL_1` of `[EMAIL_12]`).
+  return new TextDecoder().decode(bytes.subarray(0, end)).replace(
+    /\[[A-Z][A-Z0-9_]{0,40}$/,
+    "",
+  );
 }

@@ -7,6 +7,7 @@
 import type { LogEntry } from "../result.ts";
 import { logTruncationMessage, MIN_LOG_ENTRY_BYTES } from "../limits.ts";
 import type { LogLevel } from "../../runtime/protocol.ts";
+import { dropPartialValue, type RunPrivacy } from "../privacy/run_privacy.ts";
 
 /**
  * Console output of one run, with a byte cap and a visible marker where it was
@@ -20,16 +21,34 @@ export class RunLogs {
   #truncated = false;
   readonly #max: number;
   readonly #encoder = new TextEncoder();
+  readonly #privacy: RunPrivacy | undefined;
 
-  constructor(maxBytes: number) {
+  constructor(maxBytes: number, privacy?: RunPrivacy) {
     this.#max = maxBytes;
+    this.#privacy = privacy;
   }
 
+  /**
+   * Adds an entry: tokenized first (with `privacy`), then cut to the cap.
+   *
+   * @throws {PrivacyLimitError} When the run's token scope is full; the entry
+   * is not added.
+   */
   add(level: LogLevel, message: string): void {
     if (this.#truncated) return;
+    // An entry over the room left was cut by the runtime, maybe inside a
+    // value: it is cut here too, even when its tokens made it short enough.
+    let over = false;
+    if (this.#privacy !== undefined) {
+      over = this.#bytes + Math.max(
+            MIN_LOG_ENTRY_BYTES,
+            this.#encoder.encode(message).length,
+          ) > this.#max;
+      message = this.#privacy.tokenizeText(message);
+    }
     const bytes = this.#encoder.encode(message);
     const cost = Math.max(MIN_LOG_ENTRY_BYTES, bytes.length);
-    if (this.#bytes + cost <= this.#max) {
+    if (!over && this.#bytes + cost <= this.#max) {
       this.#bytes += cost;
       this.entries.push({ level, message });
       return;
@@ -42,7 +61,12 @@ export class RunLogs {
         /\uFFFD$/,
         "",
       );
-      this.entries.push({ level, message: head });
+      // The runtime may have cut the entry inside a value before it was
+      // tokenized: its start must not be shown either.
+      this.entries.push({
+        level,
+        message: this.#privacy === undefined ? head : dropPartialValue(head),
+      });
     }
     this.#truncated = true;
     this.entries.push({

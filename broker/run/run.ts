@@ -24,6 +24,13 @@ import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
 import type { ToolCallHook } from "./tool_call.ts";
+import {
+  cutTokenized,
+  dropPartialValue,
+  type RunPrivacy,
+} from "../privacy/run_privacy.ts";
+import { PrivacyLimitError } from "../privacy/token_map.ts";
+import { approveCall, type RunApproval } from "../approval/approve_call.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
 
 const _MIB = 1024 * 1024;
@@ -35,6 +42,16 @@ const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
   "internal_error",
 ]);
 const _MIN_PAYLOAD_BYTES = 65_536;
+const _PAUSE_SLACK_MS = 1000;
+const _NO_APPROVER: RunApproval = {
+  handler: undefined,
+  timeoutMs: 0,
+  runId: "",
+  caller: "",
+  session: undefined,
+  codeSha256: "",
+  secrets: [],
+};
 
 /** What {@linkcode runInProcess} needs. */
 export interface RunOptions {
@@ -75,6 +92,20 @@ export interface RunOptions {
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
   auditArgs?: boolean;
+  /**
+   * PII tokenization (`BrokerOptions.privacy`): the result, logs and error
+   * messages are tokenized, tool arguments detokenized right before a call
+   * leaves, and audit entries and approval prompts keep the tokenized form. A
+   * feature that sends guest data out of the broker (a network request) calls
+   * its `detokenizeValue` / `detokenizeText` right before it leaves, and its
+   * `tokenizeValue` / `tokenizeText` on what a person or the model sees.
+   */
+  privacy?: RunPrivacy;
+  /**
+   * Who approves calls of tools that need approval; without it, they are
+   * denied.
+   */
+  approval?: RunApproval;
 }
 
 /**
@@ -88,7 +119,8 @@ export interface RunOptions {
 export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const { process, limits, catalog, signal } = options;
   const decoder = new TextDecoder();
-  const logs = new RunLogs(limits.maxLogBytes);
+  const { privacy } = options;
+  const logs = new RunLogs(limits.maxLogBytes, privacy);
   const tools = new AbortController();
   const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
@@ -104,6 +136,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       // this thread was busy, before the frames it had sent were read.
       const decided = watch.verdict();
       if (decided !== undefined) outcome = verdictError(decided);
+      if (privacy !== undefined) outcome = _tokenizeOutcome(privacy, outcome);
       watch.stop();
       for (const [entry, started] of running) {
         entry.durationMs = performance.now() - started;
@@ -161,6 +194,9 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const watch = options.watchdog.watch(process.pid, {
       timeoutMs: options.remainingMs,
       rssLimitBytes: rssLimit,
+      // A little past the approval timeout, in case this thread is too busy
+      // to end the wait in time.
+      maxPauseMs: (options.approval?.timeoutMs ?? 0) + _PAUSE_SLACK_MS,
       onVerdict: (verdict) => finish(verdictError(verdict)),
       // Only if the watchdog thread dies mid-run: this thread's timer is then
       // the deadline's last keeper.
@@ -174,8 +210,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const onAbort = () => fail("cancelled", "Run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
 
+    // Adding a log entry tokenizes it, which fails when the scope is full.
+    const addLog = (level: LogLevel, message: string) => {
+      try {
+        logs.add(level, message);
+      } catch (error) {
+        if (!(error instanceof PrivacyLimitError)) throw error;
+        fail("limit_exceeded", error.message, error.limit);
+      }
+    };
     const toolLog = (level: LogLevel, message: string) => {
-      if (!settled) logs.add(level, String(message));
+      if (!settled) addLog(level, String(message));
     };
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
@@ -212,6 +257,18 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         ? frame.skill
         : undefined;
       let outcome: AuditCall["outcome"] = "ok";
+      // Audit entries carry tokens, and hash the tokenized form.
+      let audited = args;
+      if (options.audit !== undefined && privacy !== undefined) {
+        try {
+          audited = privacy.tokenizeValue(args);
+        } catch (error) {
+          if (refused === undefined) argBudget.give(argBytes);
+          if (!(error instanceof PrivacyLimitError)) throw error;
+          return fail("limit_exceeded", error.message, error.limit);
+        }
+        argsText = JSON.stringify(audited);
+      }
       // Entered when the call starts, so the record lists calls in that order
       // and still has one that is running when the run ends.
       const entry: AuditCall | undefined = options.audit === undefined
@@ -225,7 +282,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           ...(skill === undefined ? {} : { skill }),
         };
       if (entry !== undefined) {
-        if (options.auditArgs) keepAuditArgs(entry, args, argBytes);
+        if (options.auditArgs) keepAuditArgs(entry, audited, argBytes);
         options.audit!.push(entry);
         running.set(entry, started);
       }
@@ -236,6 +293,20 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         if (refused !== undefined) throw new Error(refused);
         const tool = lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
+        // Real values go back in right before the call leaves the broker;
+        // `state` stays inside it and keeps what the guest wrote. What a
+        // skill keeps reaches the model (declarations, search): it is saved
+        // as the model may see it, with tokens, never the values.
+        if (privacy !== undefined && frame.ns === "skills") {
+          try {
+            args = privacy.tokenizeValue(args);
+          } catch (error) {
+            if (!(error instanceof PrivacyLimitError)) throw error;
+            return fail("limit_exceeded", error.message, error.limit);
+          }
+        } else if (privacy !== undefined && frame.ns !== "state") {
+          args = privacy.detokenizeValue(args);
+        }
         if (options.onToolCall !== undefined) {
           let decision;
           try {
@@ -252,6 +323,28 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           if (decision && typeof decision.deny === "string") {
             outcome = "denied";
             throw new Error(`Call to ${path} was denied: ${decision.deny}`);
+          }
+        }
+        if ("approval" in tool && tool.approval === "required") {
+          const approval = await approveCall(
+            options.approval ?? _NO_APPROVER,
+            {
+              tool: path,
+              // The approver sees what the model may see: tokens, not the
+              // personal values they stand for.
+              args: privacy === undefined ? args : privacy.tokenizeValue(args),
+              signal: tools.signal,
+              pause: watch.pause,
+              record: (record) => {
+                if (entry !== undefined) entry.approval = record;
+              },
+            },
+          );
+          if (approval.outcome !== "approved") {
+            outcome = "denied";
+            throw new Error(
+              `Call to ${path} was not approved: ${approval.reason}`,
+            );
           }
         }
         if (settled) return;
@@ -348,12 +441,27 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       const { frame, payload } = event;
       switch (frame.t) {
         case "log":
-          return logs.add(frame.level, decoder.decode(payload));
-        case "fail":
-          return fail(
-            frame.code,
-            decoder.decode(payload).slice(0, MAX_MESSAGE_CHARS),
-          );
+          return addLog(frame.level, decoder.decode(payload));
+        case "fail": {
+          const message = decoder.decode(payload);
+          if (privacy === undefined) {
+            return fail(frame.code, message.slice(0, MAX_MESSAGE_CHARS));
+          }
+          // Tokenized before the cut, so the cut cannot split a value; one
+          // the runtime cut already may end inside one, so it loses its end.
+          try {
+            const text = privacy.tokenizeText(message);
+            return fail(
+              frame.code,
+              message.length >= MAX_MESSAGE_CHARS
+                ? dropPartialValue(text.slice(0, MAX_MESSAGE_CHARS))
+                : cutTokenized(text, MAX_MESSAGE_CHARS),
+            );
+          } catch (error) {
+            if (!(error instanceof PrivacyLimitError)) throw error;
+            return fail("limit_exceeded", error.message, error.limit);
+          }
+        }
         case "done": {
           if (payload.length > limits.maxResultBytes) {
             return fail(
@@ -427,4 +535,25 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         : sources.map(({ js }) => js).join("") + options.js,
     );
   });
+}
+
+// What leaves the run toward the model, tokenized; a full scope turns it into
+// the limit's error, so no value leaves untokenized.
+function _tokenizeOutcome(
+  privacy: RunPrivacy,
+  outcome: { result: unknown } | ExecuteError,
+): { result: unknown } | ExecuteError {
+  try {
+    if ("code" in outcome) {
+      return { ...outcome, message: privacy.tokenizeText(outcome.message) };
+    }
+    return { result: privacy.tokenizeValue(outcome.result) };
+  } catch (error) {
+    if (!(error instanceof PrivacyLimitError)) throw error;
+    return {
+      code: "limit_exceeded",
+      message: error.message,
+      limit: error.limit,
+    };
+  }
 }

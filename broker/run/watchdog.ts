@@ -13,6 +13,8 @@ import {
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
   CELL_VERDICT,
+  CELL_WAITING,
+  CELL_WAITS_BEGUN,
   type FromWatchdog,
   type ToWatchdog,
   VERDICT_MEMORY,
@@ -28,6 +30,14 @@ export interface WatchOptions {
   timeoutMs: number;
   /** Resident bytes above which it is killed for `memory_limit`. */
   rssLimitBytes: number;
+  /**
+   * The longest the wall clock stays paused after the latest call began to
+   * wait for an approver (see {@linkcode ProcessWatch.pause}), in
+   * milliseconds: a bound kept by the watchdog even if the main thread
+   * never ends the wait.
+   * @default {0 (never paused)}
+   */
+  maxPauseMs?: number;
   /** Called once, on the main thread, after the watchdog killed the process. */
   onVerdict: (verdict: WatchdogVerdict) => void;
   /**
@@ -48,6 +58,15 @@ export interface ProcessWatch {
   peakBytes(): number;
   /** The resident memory that broke the cap, in bytes (0 when it did not). */
   residentBytes(): number;
+  /**
+   * Marks one call as waiting for an approver: until the returned function
+   * is called, the wall clock toward `timeoutMs` pauses (for at most
+   * `maxPauseMs`) and the subprocess's CPU time counts instead, so guest code
+   * cannot compute for free while a person decides.
+   *
+   * @returns Ends this wait; calling it again does nothing.
+   */
+  pause(): () => void;
   /** Stops watching; the verdict stays readable. */
   stop(): void;
 }
@@ -110,12 +129,23 @@ export class Watchdog {
       pid,
       timeoutMs: options.timeoutMs,
       rssLimit: options.rssLimitBytes,
+      maxPauseMs: options.maxPauseMs ?? 0,
       cell: cell.buffer as SharedArrayBuffer,
     });
     return {
       verdict,
       peakBytes: () => Atomics.load(cell, CELL_PEAK_KIB) * 1024,
       residentBytes: () => Atomics.load(cell, CELL_RESIDENT_KIB) * 1024,
+      pause: () => {
+        Atomics.add(cell, CELL_WAITING, 1);
+        Atomics.add(cell, CELL_WAITS_BEGUN, 1);
+        let ended = false;
+        return () => {
+          if (ended) return;
+          ended = true;
+          Atomics.sub(cell, CELL_WAITING, 1);
+        };
+      },
       stop: () => {
         if (this.#watches.delete(id)) this.#send({ t: "stop", id });
       },

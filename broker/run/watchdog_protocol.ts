@@ -14,8 +14,19 @@ export const CELL_VERDICT = 0;
 export const CELL_PEAK_KIB = 1;
 /** Index of the resident memory that broke the cap, in KiB. */
 export const CELL_RESIDENT_KIB = 2;
+/**
+ * Index of the number of the run's calls waiting for an approver, written by
+ * the main thread: while it is above zero the run's wall clock pauses and the
+ * subprocess's CPU time counts against its deadline instead.
+ */
+export const CELL_WAITING = 3;
+/**
+ * Index of how many waits have begun, written by the main thread: a new one
+ * restarts the pause's bound (`maxPauseMs` counts from the latest wait).
+ */
+export const CELL_WAITS_BEGUN = 4;
 /** Number of `Int32` slots in a cell. */
-export const CELL_LENGTH = 3;
+export const CELL_LENGTH = 5;
 
 /** The run passed its deadline. */
 export const VERDICT_TIMEOUT = 1;
@@ -32,6 +43,12 @@ export type ToWatchdog =
     timeoutMs: number;
     /** Resident-memory cap in bytes. */
     rssLimit: number;
+    /**
+     * The longest the wall clock stays paused after the latest call began to
+     * wait for an approver, in milliseconds; past it, waiting counts as
+     * running again.
+     */
+    maxPauseMs: number;
     /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
     cell: SharedArrayBuffer;
   }

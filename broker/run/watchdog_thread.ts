@@ -11,6 +11,7 @@
 import {
   killProcess,
   parentPort,
+  processCpuMs,
   processStartTime,
   processState,
   sampleProcess,
@@ -20,6 +21,8 @@ import {
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
   CELL_VERDICT,
+  CELL_WAITING,
+  CELL_WAITS_BEGUN,
   type FromWatchdog,
   type ToWatchdog,
   VERDICT_MEMORY,
@@ -29,7 +32,19 @@ import {
 
 interface _Watch {
   pid: number;
-  deadline: number;
+  /** Milliseconds the run may use: wall time, or CPU time while paused. */
+  budgetMs: number;
+  /** Milliseconds of the budget used so far. */
+  usedMs: number;
+  /** When `usedMs` was last brought up to date, on this thread's clock. */
+  lastAt: number;
+  /** The subprocess's CPU time at `lastAt`, while paused. */
+  lastCpuMs: number | undefined;
+  /** When the current pause began, if the run is paused. */
+  pausedSince: number | undefined;
+  /** `CELL_WAITS_BEGUN` when `pausedSince` was set. */
+  waitsBegun: number;
+  maxPauseMs: number;
   rssLimit: number;
   cell: Int32Array;
   startTime: string | undefined;
@@ -65,6 +80,44 @@ function _decide(id: number, watch: _Watch, verdict: number): void {
   _post({ t: "verdict", id });
 }
 
+/**
+ * Brings a run's used time up to `now`: wall time while it runs; while a call
+ * waits for an approver, the CPU time its subprocess spent instead (every
+ * thread of it), so spinning while a person decides still uses the budget. A
+ * pause longer than `maxPauseMs` after the latest wait began counts as wall
+ * time again.
+ */
+function _account(watch: _Watch, now: number): void {
+  const elapsed = now - watch.lastAt;
+  watch.lastAt = now;
+  if (Atomics.load(watch.cell, CELL_WAITING) <= 0) {
+    watch.pausedSince = undefined;
+    watch.lastCpuMs = undefined;
+    watch.usedMs += elapsed;
+    return;
+  }
+  const cpu = processCpuMs(watch.pid);
+  const begun = Atomics.load(watch.cell, CELL_WAITS_BEGUN);
+  if (begun !== watch.waitsBegun) {
+    watch.waitsBegun = begun;
+    if (watch.pausedSince !== undefined) watch.pausedSince = now;
+  }
+  if (watch.pausedSince === undefined || watch.lastCpuMs === undefined) {
+    // The pause began within this interval: count it as running.
+    watch.pausedSince = now;
+    watch.lastCpuMs = cpu;
+    watch.usedMs += elapsed;
+    return;
+  }
+  if (cpu === undefined || now - watch.pausedSince > watch.maxPauseMs) {
+    // Without /proc there is no CPU time to count: the clock runs.
+    watch.usedMs += elapsed;
+  } else {
+    watch.usedMs += Math.max(0, cpu - watch.lastCpuMs);
+  }
+  watch.lastCpuMs = cpu;
+}
+
 function _kib(bytes: number): number {
   return Math.min(Math.floor(bytes / 1024), 2 ** 31 - 1);
 }
@@ -78,7 +131,8 @@ function _tick(): void {
       _watches.delete(id);
       continue;
     }
-    if (now >= watch.deadline) {
+    _account(watch, now);
+    if (watch.usedMs >= watch.budgetMs) {
       _decide(id, watch, VERDICT_TIMEOUT);
       continue;
     }
@@ -105,7 +159,13 @@ _port.onMessage((data: unknown) => {
   // The deadline is read on this thread's clock, which is the one it checks.
   _watches.set(message.id, {
     pid: message.pid,
-    deadline: performance.now() + message.timeoutMs,
+    budgetMs: message.timeoutMs,
+    usedMs: 0,
+    lastAt: performance.now(),
+    lastCpuMs: undefined,
+    pausedSince: undefined,
+    waitsBegun: 0,
+    maxPauseMs: message.maxPauseMs,
     rssLimit: message.rssLimit,
     cell: new Int32Array(message.cell),
     startTime: processStartTime(message.pid),

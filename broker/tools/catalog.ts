@@ -27,6 +27,8 @@ export interface ProviderTool {
   inputSchema: JsonSchema;
   /** JSON Schema of the result, when declared. */
   outputSchema?: JsonSchema;
+  /** `"required"`: each call waits for an approver before it runs. */
+  approval?: "required";
   /**
    * Runs the tool. Throws {@linkcode ExecboxError} with code
    * `validation_error` for bad input; anything else thrown is a tool error.
@@ -85,6 +87,16 @@ export function hostProviderTools(
     if (typeof definition?.execute !== "function") {
       throw new TypeError(`Tool "${name}" has no execute function`);
     }
+    if (
+      definition.approval !== undefined && definition.approval !== "required"
+    ) {
+      // A misspelt value must not quietly let calls run unapproved.
+      throw new TypeError(
+        `Tool "${name}" has approval ${
+          JSON.stringify(definition.approval)
+        }; the only value is "required"`,
+      );
+    }
     const input = resolveSchema(definition.input, "input");
     const output = definition.output === undefined
       ? undefined
@@ -129,6 +141,7 @@ export function hostProviderTools(
       tool.description = definition.description;
     }
     if (output !== undefined) tool.outputSchema = output.json;
+    if (definition.approval === "required") tool.approval = "required";
     return tool;
   });
 }
@@ -206,6 +219,7 @@ export class Catalog {
         if (tool.outputSchema !== undefined) {
           info.outputSchema = tool.outputSchema;
         }
+        if (tool.approval === "required") info.approval = "required";
         tools.push(info);
         this.#byPath.set(`${source.namespace}.${name}`, tool);
       });

@@ -30,4 +30,6 @@ export interface ToolInfo {
    * returned, for a tool without `outputSchema` (see `BrokerOptions.inference`).
    */
   inferredOutputType?: string;
+  /** `"required"` when each call waits for an approver and may be denied. */
+  approval?: "required";
 }

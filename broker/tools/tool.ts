@@ -38,6 +38,13 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   input?: ToolSchema<I>;
   /** Schema of the result, checked after `execute`; also types the declaration. */
   output?: ToolSchema<O>;
+  /**
+   * `"required"`: each call waits for an approver (`onApproval`, an MCP
+   * client's elicitation, `POST /v1/approvals/{id}`, or the CLI's prompt)
+   * and is denied when none approves.
+   * @default {undefined (calls run without approval)}
+   */
+  approval?: "required";
   /** Does the work. Its result must be JSON (`toJSON` honoured). */
   execute(input: I, context: ToolContext): O | Promise<O>;
 }

@@ -62,8 +62,12 @@ export function toolDeclaration(tool: ToolInfo): string {
     : tool.inferredOutputType ?? "unknown";
   // No count of results: the text changes only when the type does, so a
   // model's prompt cache stays warm.
-  const description = inferred
-    ? `${tool.description ?? ""}\n${_INFERRED_NOTE}`
+  const notes = [
+    ...(inferred ? [_INFERRED_NOTE] : []),
+    ...(tool.approval === "required" ? [_APPROVAL_NOTE] : []),
+  ];
+  const description = notes.length > 0
+    ? [tool.description ?? "", ...notes].join("\n")
     : tool.description;
   return `${
     _jsDoc(description)
@@ -131,6 +135,8 @@ export function namespaceDeclarations(
 }
 
 const _INFERRED_NOTE = "Return type inferred from results.";
+const _APPROVAL_NOTE =
+  "Each call waits for a person's approval; a denial throws an Error.";
 
 /** A JSDoc block for a description, or nothing when there is none. */
 function _jsDoc(description: string | undefined): string {

@@ -36,6 +36,20 @@ export interface McpServerCommon {
    */
   denyTools?: string[];
   /**
+   * Tools whose names match one of these (exact names or globs with `*` and
+   * `?`, such as `"delete_*"`) wait for an approver on every call.
+   * @default {[]}
+   */
+  requireApproval?: string[];
+  /**
+   * Also require approval for every tool whose annotations say
+   * `destructiveHint: true`. Only an explicit `true` counts: a tool without
+   * annotations is not included, although MCP's default reads it as
+   * destructive, so list such tools in `requireApproval`.
+   * @default {false}
+   */
+  approveDestructive?: boolean;
+  /**
    * Give the guest the raw `CallToolResult` instead of the unwrapped value.
    * @default {false}
    */

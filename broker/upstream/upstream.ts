@@ -75,6 +75,7 @@ export class McpUpstream {
   readonly key: string;
   readonly #options: McpUpstreamOptions;
   readonly #allowed: (name: string) => boolean;
+  readonly #needsApproval: (name: string) => boolean;
   readonly #logs = new LogRouter();
   #client: Client | undefined;
   #transport: Transport | undefined;
@@ -96,6 +97,10 @@ export class McpUpstream {
       options.config.allowTools,
       options.config.denyTools,
     );
+    const approval = options.config.requireApproval ?? [];
+    this.#needsApproval = approval.length === 0
+      ? () => false
+      : toolFilter(approval, undefined);
   }
 
   /** The server's tools offered to the guest (empty until connected). */
@@ -293,6 +298,13 @@ export class McpUpstream {
         this.#call(tool.name, input, context, validate ? check : undefined),
     };
     if (tool.description !== undefined) provided.description = tool.description;
+    if (
+      this.#needsApproval(tool.name) ||
+      (this.#options.config.approveDestructive === true &&
+        tool.annotations?.destructiveHint === true)
+    ) {
+      provided.approval = "required";
+    }
     if (tool.outputSchema !== undefined) {
       provided.outputSchema = tool.outputSchema;
     }

@@ -17,6 +17,7 @@ import {
   UsageError,
   wholeNumber,
 } from "../_shared.ts";
+import { terminalApprover } from "../_terminal_approval.ts";
 
 const help = `Run code in the sandbox once and print its outcome.
 
@@ -32,6 +33,9 @@ Options:
   --json             Print exactly the ExecuteResult as JSON on stdout
   --verbose          Report progress on stderr; stack traces on errors
   -h, --help         Show this help
+
+A call of a tool that needs approval (requireApproval, approveDestructive)
+asks y/N on the terminal (/dev/tty); without a terminal it is denied.
 
 Exit codes: 0 the run succeeded, 1 the run failed, 2 usage or configuration error.
 
@@ -150,6 +154,7 @@ async function _run(args: string[]): Promise<number> {
   try {
     const result = await broker.execute(code, {
       toolsHint: "list them with execbox tools",
+      onApproval: terminalApprover(),
     });
     if (values.json) out(`${JSON.stringify(result)}\n`);
     else _render(result);

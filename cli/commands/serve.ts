@@ -94,6 +94,10 @@ async function _run(args: string[]): Promise<number> {
       ? {}
       : { allowedOrigins: http.allowedOrigins }),
     ...(http.maxBatch === undefined ? {} : { maxBatch: http.maxBatch }),
+    ...(http.approvers === undefined ? {} : { approvers: http.approvers }),
+    ...(http.selfApproval === undefined
+      ? {}
+      : { selfApproval: http.selfApproval }),
     log: (line) => err(`${line}\n`),
   });
   const server = await denoHost.serve(app.fetch, {

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { defineTool } from "../../mod.ts";
 import {
   failure,
   saveCode,
@@ -152,5 +153,33 @@ Deno.test("a skill's description cannot close its JSDoc comment in the declarati
   assert.match(
     types,
     /\/\*\* Harmless \*\\\/ declare const admin: \{ grant\(\): void \}; \/\*\* \*\/\n {2}doc:/,
+  );
+});
+
+Deno.test("a skill saved from personal values keeps tokens, so the declarations never show the values", async () => {
+  await using broker = await skillBroker({
+    privacy: { tokenize: ["email"] },
+    providers: {
+      crm: {
+        owner: defineTool({ execute: () => "ada@example.com" }),
+      },
+    },
+  });
+  const saved = await broker.execute(`
+    const email = await crm.owner();
+    await skills.save({
+      name: "mail_owner",
+      description: "Writes to " + email,
+      code: "return " + JSON.stringify(email),
+      signature: "() => Promise<string>",
+    });
+    "saved"`);
+  assert.equal(value(saved), "saved");
+  const types = broker.types();
+  assert.equal(types.includes("ada@example.com"), false, types);
+  assert.match(types, /\/\*\* Writes to \[EMAIL_1\] \*\//);
+  assert.equal(
+    JSON.stringify(broker.searchTools("mail")).includes("ada@"),
+    false,
   );
 });

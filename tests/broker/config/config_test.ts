@@ -50,6 +50,8 @@ const EMPTY: ExecboxConfig = {
   audit: {},
   inference: {},
   skills: {},
+  privacy: {},
+  approvals: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -163,6 +165,8 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
     inference: {},
     skills: {},
+    privacy: {},
+    approvals: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { parseProcStatus, parseStartTime } from "../../../broker/host/proc.ts";
+import {
+  parseCpuMs,
+  parseProcStatus,
+  parseStartTime,
+} from "../../../broker/host/proc.ts";
 
 Deno.test("parseProcStatus() reads the resident set and its high-water mark", () => {
   const status = "Name:\tdeno\nVmHWM:\t  51236 kB\nVmRSS:\t  40000 kB\n";
@@ -20,4 +24,15 @@ Deno.test("parseStartTime() counts fields after the last parenthesis of the comm
     parseStartTime(Deno.readTextFileSync(`/proc/${Deno.pid}/stat`)),
     parseStartTime(Deno.readTextFileSync("/proc/self/stat")),
   );
+});
+
+Deno.test("parseCpuMs() adds utime and stime (fields 14 and 15) in milliseconds", () => {
+  const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+  const stat = `1234 ((a) b (c)) ${fields.join(" ")}`;
+  // 14 + 15 clock ticks of 10 ms.
+  assert.equal(parseCpuMs(stat), 290);
+  assert.equal(parseCpuMs("garbage"), undefined);
+  // This process has used some CPU by now.
+  const own = parseCpuMs(Deno.readTextFileSync(`/proc/${Deno.pid}/stat`));
+  assert.ok(own !== undefined && own > 0);
 });
