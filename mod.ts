@@ -67,7 +67,7 @@ export {
   type AuditLogOptions,
 } from "./broker/audit/log.ts";
 export { auditLogToFile, auditLogToStderr } from "./broker/audit/sinks.ts";
-export { Broker, createBroker } from "./broker/broker.ts";
+export { Broker, createBroker, type TypesOptions } from "./broker/broker.ts";
 export type {
   AuditOptions,
   BrokerOptions,
@@ -101,6 +101,7 @@ export {
   type PoolConfig,
   type PrivacyConfig,
   type SessionsConfig,
+  type SkillsConfig,
 } from "./broker/config/config.ts";
 export type {
   BuiltInDetector,
@@ -176,6 +177,22 @@ export {
   type SessionLimits,
   type SessionStore,
 } from "./broker/state/session_store.ts";
+export {
+  type SavedSkill,
+  SKILL_CAPS,
+  type SkillDefinition,
+  type SkillInfo,
+} from "./broker/skills/skill.ts";
+export type { SkillOptions } from "./broker/skills/skills.ts";
+export {
+  MemorySkillStore,
+  type SkillStore,
+} from "./broker/skills/skill_store.ts";
+export {
+  FileSkillStore,
+  type FileSkillStoreOptions,
+} from "./broker/skills/skill_file_store.ts";
+export { readSkillFolder } from "./broker/skills/skill_folder.ts";
 export {
   MemoryShapeStore,
   type ShapeStore,

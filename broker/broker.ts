@@ -47,11 +47,15 @@ import { addUnavailableHint } from "./run/hints.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import {
   searchTools,
+  searchToolsAndSkills,
   type SearchToolsOptions,
   type ToolMatch,
 } from "./types/search.ts";
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
+import { Skills } from "./skills/skills.ts";
+import type { SkillInfo } from "./skills/skill.ts";
+import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
 import { type PrivacyLease, PrivacyScopes } from "./privacy/privacy_scopes.ts";
 import type { ApprovalHandler } from "./approval/approval.ts";
@@ -84,6 +88,7 @@ export class Broker {
   readonly #poolSize: number;
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
+  readonly #skills: Skills | undefined;
   readonly #privacy: PrivacyScopes | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #approvalTimeoutMs: number;
@@ -183,6 +188,12 @@ export class Broker {
     this.#preparer = new CodePreparer(
       Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
+    this.#skills = options.skills?.enabled === false
+      ? undefined
+      : new Skills(options.skills?.store ?? new MemorySkillStore(), {
+        checker: this.#preparer,
+        preload: options.skills?.preload ?? [],
+      });
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -212,6 +223,7 @@ export class Broker {
       this.#pool.warm(),
       this.#sources.connect().then(() => this.#learned?.ready()),
       this.#poolSize > 0 ? this.#watchdog.ready() : undefined,
+      this.#skills?.ready(),
     ]);
     // After the subprocesses, so loading the compiler does not slow their
     // start on a machine with few cores.
@@ -409,6 +421,21 @@ export class Broker {
         }
         state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
       }
+      let skills;
+      if (this.#skills !== undefined) {
+        try {
+          await this.#skills.ready();
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Skill store failed: ${(error as Error).message}`,
+          );
+        }
+        skills = {
+          methods: this.#skills.methods(caller, limits.timeoutMs),
+          sources: this.#skills.sources(caller),
+        };
+      }
       if (this.#privacy !== undefined) {
         try {
           privacy = await this.#privacy.open(
@@ -460,6 +487,7 @@ export class Broker {
           auditArgs: this.#auditOptions.includeArgs ?? false,
         }),
         ...(state === undefined ? {} : { state }),
+        ...(skills === undefined ? {} : { skills }),
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
         approval: this.#runApproval(code, options, runId),
         ...(this.#network.enabled
@@ -528,15 +556,40 @@ export class Broker {
    * tool without an output schema shows the return type learned from its
    * results so far (`inference`), else `Promise<unknown>`.
    *
+   * When the caller has saved skills, the `skills` global follows with
+   * them (and its `save`, `list` and `delete`).
+   *
+   * @param options Whose skills to declare.
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
-  types(): string {
+  types(options: TypesOptions = {}): string {
     const catalog = this.#sources.catalog;
-    const text = namespaceDeclarations(this.tools(), catalog.declarations) +
+    let text = namespaceDeclarations(this.tools(), catalog.declarations) +
       fetchDeclaration(this.networkRules());
-    return catalog.declarations.size > 0
-      ? text + MCP_RESOURCE_INTERFACES
-      : text;
+    if (catalog.declarations.size > 0) text += MCP_RESOURCE_INTERFACES;
+    // Declared once the caller has a skill: until then `skills.save` costs
+    // no tokens here (the MCP `execute` description mentions it).
+    const caller = options.caller ?? "library";
+    if (this.#skills !== undefined && this.#skills.list(caller).length > 0) {
+      text += this.#skills.declaration(caller);
+    }
+    return text;
+  }
+
+  /** Whether runs get the `skills` global (the `skills` option). */
+  get skillsEnabled(): boolean {
+    return this.#skills !== undefined;
+  }
+
+  /**
+   * The saved skills a caller's runs see (pre-loaded ones first), or none
+   * when skills are disabled.
+   *
+   * @param options Whose skills.
+   * @returns Each skill's name, description and signature.
+   */
+  skills(options: TypesOptions = {}): SkillInfo[] {
+    return this.#skills?.list(options.caller ?? "library") ?? [];
   }
 
   /**
@@ -558,7 +611,15 @@ export class Broker {
    * @throws {RangeError} When `limit` is not a positive whole number.
    */
   searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
-    return searchTools(this.tools(), query, options);
+    if (this.#skills === undefined) {
+      return searchTools(this.tools(), query, options);
+    }
+    return searchToolsAndSkills(
+      this.tools(),
+      this.#skills.list(options?.caller ?? "library"),
+      query,
+      options,
+    );
   }
 
   /**
@@ -587,6 +648,7 @@ export class Broker {
       await Promise.all([
         this.#sessions.store.close?.(),
         this.#learned?.close(),
+        this.#skills?.close(),
       ]);
     } finally {
       // A live thread would keep the process running.
@@ -645,6 +707,16 @@ export async function createBroker(
 }
 
 const _MAX_PREPARE_THREADS = 4;
+
+/** Options of {@linkcode Broker.types} and {@linkcode Broker.skills}. */
+export interface TypesOptions {
+  /**
+   * Whose saved skills to include; the MCP server and the HTTP service pass
+   * their caller.
+   * @default {"library"}
+   */
+  caller?: string;
+}
 
 /** Why code is over `maxBytes` in UTF-8, or `undefined` when it is not. */
 function _codeBytesProblem(

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SkillOptions } from "./skills/skills.ts";
 import type { ApprovalHandler } from "./approval/approval.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
@@ -108,6 +109,12 @@ export interface BrokerOptions {
    * @default {{ enabled: true }}
    */
   inference?: InferenceOptions;
+  /**
+   * Saved skills: guest code keeps a working program with `skills.save` and
+   * later runs of the same caller call it as `skills.<name>(args)`.
+   * @default {{ enabled: true }}
+   */
+  skills?: SkillOptions;
   /**
    * PII tokenization: personal values in what leaves a run become tokens
    * (`[EMAIL_1]`), and tokens in tool arguments become values again.

@@ -120,7 +120,12 @@ export function runtimeMain(deps: RuntimeDeps): void {
         send({ t: "ready", v: deps.protocolVersion, deno: Deno.version.deno });
         break;
       case "call":
-        send({ t: "call", id: m.id, ns: m.ns, name: m.name }, String(m.json));
+        send(
+          typeof m.skill === "string"
+            ? { t: "call", id: m.id, ns: m.ns, name: m.name, skill: m.skill }
+            : { t: "call", id: m.id, ns: m.ns, name: m.name },
+          String(m.json),
+        );
         break;
       case "log":
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
@@ -173,6 +178,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
           methods: header.methods,
           maxLogBytes: header.maxLogBytes,
           fetch: header.fetch === true,
+          skills: header.skills,
         }, payloadBytes);
         relaying = true;
         break;

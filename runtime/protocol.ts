@@ -45,14 +45,25 @@ export type LogLevel = "log" | "info" | "debug" | "warn" | "error";
 export type RuntimeFrame =
   /** The Worker and prelude are ready for code. No payload. */
   | { t: "ready"; v: number; deno: string }
-  /** A host tool call. Payload: the argument as JSON text. */
-  | { t: "call"; id: number; ns: string; name: string }
+  /**
+   * A host tool call. Payload: the argument as JSON text. `skill` names the
+   * saved skill the call was made in, if any: untrusted, for the audit only.
+   */
+  | { t: "call"; id: number; ns: string; name: string; skill?: string }
   /** A console entry. Payload: the message as UTF-8 text. */
   | { t: "log"; level: LogLevel }
   /** The run finished. Payload: the result as JSON text, empty for `undefined`. */
   | { t: "done" }
   /** The run failed. Payload: the message as UTF-8 text. */
   | { t: "fail"; code: GuestErrorCode };
+
+/** A saved skill in an `exec` frame: its name and the length of its code. */
+export interface SkillSource {
+  /** The identifier the guest calls, as `skills.<name>`. */
+  name: string;
+  /** Length of its prepared JavaScript in the payload, in UTF-16 code units. */
+  chars: number;
+}
 
 /** Frames the broker sends to the runtime (payload in the comment). */
 export type BrokerFrame =
@@ -73,6 +84,12 @@ export type BrokerFrame =
      * requests are `call` frames in {@linkcode FETCH_NAMESPACE}.
      */
     fetch?: true;
+    /**
+     * The caller's saved skills, as `skills.<name>`: each one's name and the
+     * length (UTF-16 code units) of its prepared JavaScript. Their code comes
+     * first in the payload, in this order, then the run's own code.
+     */
+    skills: SkillSource[];
   }
   /**
    * A tool call succeeded. Payload: the value as JSON text, empty for

@@ -21,6 +21,11 @@ export interface AuditCall {
   /** SHA-256 (hex) of the argument's JSON text. */
   argsSha256: string;
   /**
+   * The saved skill the call was made in (`skills.<name>`), as the sandbox
+   * reports it: audit-only, never used to allow or deny a call.
+   */
+  skill?: string;
+  /**
    * The argument itself, only with `includeArgs`, and only when its JSON text
    * is at most {@linkcode MAX_AUDIT_ARG_BYTES} (else see `truncated`).
    */

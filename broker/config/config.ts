@@ -13,6 +13,8 @@ import { expandConfigEnv } from "./env.ts";
 import { configError, type ConfigProblem, syntaxProblem } from "./problem.ts";
 import { checkConfigSchema, serverType } from "./schema.ts";
 import { ExecboxError } from "../errors.ts";
+import type { SkillOptions } from "../skills/skills.ts";
+import { FileSkillStore } from "../skills/skill_file_store.ts";
 import type { Limits } from "../limits.ts";
 import type {
   AuditOptions,
@@ -121,6 +123,15 @@ export interface InferenceConfig {
   file?: string;
 }
 
+/** The `skills` section: programs guest code saves for later runs. */
+export interface SkillsConfig {
+  /** Give runs the `skills` global (`BrokerOptions.skills.enabled`). */
+  enabled?: boolean;
+  /** A JSON file (mode 0600) that keeps callers' skills across restarts (else in memory). */
+  file?: string;
+  /** A folder of `.ts` files pre-loaded as skills for every caller. */
+  preload?: string;
+}
 /**
  * The `privacy` section: PII tokenization between tools, as
  * `BrokerOptions.privacy` takes it (`key` usually `"${EXECBOX_PRIVACY_KEY}"`).
@@ -143,6 +154,8 @@ export interface ExecboxConfig {
   audit: AuditConfig;
   /** Return types learned from results. */
   inference: InferenceConfig;
+  /** Saved skills. */
+  skills: SkillsConfig;
   /** PII tokenization. */
   privacy: PrivacyConfig;
   /** Calls of tools that need approval. */
@@ -210,6 +223,8 @@ export interface ConfigBrokerOptions {
   audit?: AuditOptions;
   /** Return types learned from results. */
   inference?: InferenceOptions;
+  /** Saved skills. */
+  skills?: SkillOptions;
   /** PII tokenization. */
   privacy?: PrivacyOptions;
   /** How long a call waits for its approver, in milliseconds. */
@@ -330,6 +345,11 @@ function _parse(
     inference: _resolved(
       (data.inference ?? {}) as InferenceConfig,
       "file",
+      baseDir,
+    ),
+    skills: _resolved(
+      _resolved((data.skills ?? {}) as SkillsConfig, "file", baseDir),
+      "preload",
       baseDir,
     ),
     privacy: (data.privacy ?? {}) as PrivacyConfig,
@@ -474,6 +494,19 @@ export function brokerOptionsFromConfig(
       ...(file === undefined || enabled === false
         ? {}
         : { store: new FileShapeStore({ file }) }),
+    };
+  }
+  const skills = config.skills;
+  if (
+    skills.enabled !== undefined || skills.file !== undefined ||
+    skills.preload !== undefined
+  ) {
+    options.skills = {
+      ...(skills.enabled === undefined ? {} : { enabled: skills.enabled }),
+      ...(skills.file === undefined || skills.enabled === false
+        ? {}
+        : { store: new FileSkillStore({ file: skills.file }) }),
+      ...(skills.preload === undefined ? {} : { preload: skills.preload }),
     };
   }
   if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;

@@ -218,6 +218,11 @@ const _schema = z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
   }, { error: "must be an object" }).optional(),
+  skills: z.strictObject({
+    enabled: _bool.optional(),
+    file: _text.optional(),
+    preload: _text.optional(),
+  }, { error: "must be an object" }).optional(),
   privacy: z.strictObject({
     tokenize: z.array(
       z.union([

@@ -434,9 +434,18 @@ export function createHttpApp(
   app.get("/v1/tools", guard, (c) => {
     const parsed = parseToolsQuery(c.req.query());
     if ("error" in parsed) return _error(400, parsed.error, parsed.message);
-    return c.json(broker.searchTools(parsed.words, parsed.options));
+    return c.json(
+      broker.searchTools(parsed.words, {
+        ...parsed.options,
+        caller: c.get("caller"),
+      }),
+    );
   });
-  app.get("/v1/types", guard, (c) => c.text(broker.types()));
+  app.get(
+    "/v1/types",
+    guard,
+    (c) => c.text(broker.types({ caller: c.get("caller") })),
+  );
   app.get(
     "/metrics",
     guard,

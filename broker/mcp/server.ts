@@ -183,6 +183,7 @@ export function createMcpServer(
       limits: { timeoutMs: effective.timeoutMs, memoryMb: effective.memoryMb },
       maxNamespaces,
       instructions: options.instructions ?? "",
+      caller: options.caller ?? "mcp",
     }),
     inputSchema: {
       code: z.string(),
@@ -262,6 +263,7 @@ export function createMcpServer(
     const matches = broker.searchTools(query, {
       limit: limit ?? _SEARCH_LIMIT,
       detail: detail ?? _SEARCH_DETAIL,
+      caller: options.caller ?? "mcp",
     });
     // Text only: structured matches repeat the text (declarations included)
     // at two to three times its tokens.

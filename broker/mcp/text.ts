@@ -26,12 +26,18 @@ export function executeDescription(
     limits: Pick<Limits, "timeoutMs" | "memoryMb">;
     maxNamespaces: number;
     instructions: string;
+    caller?: string;
   },
 ): string {
   const counts = new Map<string, number>();
   for (const tool of broker.tools()) {
     counts.set(tool.namespace, (counts.get(tool.namespace) ?? 0) + 1);
   }
+  // The caller's saved skills count as one more namespace.
+  const skills = broker.skills(
+    options.caller === undefined ? {} : { caller: options.caller },
+  ).length;
+  if (skills > 0) counts.set("skills", skills);
   const listed = [...counts].slice(0, options.maxNamespaces)
     .map(([namespace, count]) => `${namespace} (${count})`);
   const rest = counts.size - listed.length;
@@ -40,7 +46,7 @@ export function executeDescription(
     : `Namespaces (tool count): ${listed.join(", ")}${
       rest > 0 ? `, and ${rest} more: use search_tools to find them` : ""
     }.`;
-  const text = [
+  const lines = [
     "Run TypeScript or JavaScript in a sandbox whose only globals beyond the language are the tool namespaces listed below, and get its result. Prefer one program that calls several tools and returns just what you need over many small calls.",
     "",
     "- The code runs as the body of an async function: use top-level await.",
@@ -53,7 +59,15 @@ export function executeDescription(
     ...(broker.tokenizes ? [_PRIVACY_LINE] : []),
     "",
     namespaces,
-  ].join("\n");
+  ];
+  if (broker.skillsEnabled) {
+    lines.splice(
+      lines.indexOf("- console.log output comes back as logs.") + 1,
+      0,
+      "- `skills.save({ name, description, code, signature? })` keeps a program (a function body of `args`) for later runs: `skills.<name>(args)`.",
+    );
+  }
+  const text = lines.join("\n");
   return options.instructions === ""
     ? text
     : `${text}\n\n${options.instructions}`;

@@ -87,6 +87,14 @@ export interface RunOptions {
   startedAt: number;
   /** The `state` methods of the run's session, when it has one. */
   state?: readonly ProviderMethod[];
+  /**
+   * The caller's saved skills: the `skills` methods (save, list, delete) and
+   * each skill's prepared code, when skills are enabled.
+   */
+  skills?: {
+    methods: readonly ProviderMethod[];
+    sources: readonly { name: string; js: string }[];
+  };
   /** Receives one entry per call, for the audit record. */
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
@@ -234,11 +242,21 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
     const runFetch = options.fetch;
+    const skillsByPath = new Map(
+      (options.skills?.methods ?? []).map((m) => [m.path, m]),
+    );
+    const skillNames = new Set(
+      (options.skills?.sources ?? []).map((s) => s.name),
+    );
     const lookup = (
       ns: string,
       name: string,
     ): ProviderTool | ProviderMethod | undefined =>
-      ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+      ns === "state"
+        ? stateByPath.get(name)
+        : ns === "skills"
+        ? skillsByPath.get(name)
+        : catalog.lookup(ns, name);
     // The guest's fetch is a call like a tool's: counted, bounded, audited
     // and aborted with the run. Its policy is `network.allow`, not onToolCall.
     const isFetch = (frame: Extract<RuntimeFrame, { t: "call" }>) =>
@@ -257,6 +275,11 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       const fetching = isFetch(frame);
       const path = fetching ? "fetch" : `${frame.ns}.${frame.name}`;
       const started = performance.now();
+      // The runtime's tag is untrusted: kept for the record only, and only
+      // when it names one of this run's skills.
+      const skill = frame.skill !== undefined && skillNames.has(frame.skill)
+        ? frame.skill
+        : undefined;
       let outcome: AuditCall["outcome"] = "ok";
       // Audit entries carry tokens, and hash the tokenized form.
       let audited = args;
@@ -280,6 +303,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           durationMs: 0,
           outcome: "cancelled",
           argsSha256: sha256Hex(argsText),
+          ...(skill === undefined ? {} : { skill }),
         };
       if (entry !== undefined) {
         if (options.auditArgs) keepAuditArgs(entry, audited, argBytes);
@@ -296,8 +320,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           : lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
         // Real values go back in right before the call leaves the broker;
-        // `state` stays inside it and keeps what the guest wrote.
-        if (privacy !== undefined && frame.ns !== "state") {
+        // `state` stays inside it and keeps what the guest wrote. What a
+        // skill keeps reaches the model (declarations, search): it is saved
+        // as the model may see it, with tokens, never the values.
+        if (privacy !== undefined && frame.ns === "skills") {
+          try {
+            args = privacy.tokenizeValue(args);
+          } catch (error) {
+            if (!(error instanceof PrivacyLimitError)) throw error;
+            return fail("limit_exceeded", error.message, error.limit);
+          }
+        } else if (privacy !== undefined && frame.ns !== "state") {
           args = privacy.detokenizeValue(args);
         }
         if (options.onToolCall !== undefined && !fetching) {
@@ -308,6 +341,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               tool: frame.name,
               originalName: "name" in tool ? tool.name : frame.name,
               args,
+              ...(skill === undefined ? {} : { skill }),
             });
           } catch (error) {
             decision = { deny: guestMessage(error) };
@@ -533,13 +567,24 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     });
     const methods = { ...catalog.methods };
     if (options.state !== undefined) methods.state = [...stateByPath.keys()];
-    process.send({
-      t: "exec",
-      namespaces: { ...catalog.namespaces },
-      methods,
-      maxLogBytes: limits.maxLogBytes,
-      ...(runFetch === undefined ? {} : { fetch: true }),
-    }, options.js);
+    if (options.skills !== undefined) {
+      methods.skills = [...skillsByPath.keys()];
+    }
+    // Each skill's code goes first in the payload, then the run's own.
+    const sources = options.skills?.sources ?? [];
+    process.send(
+      {
+        t: "exec",
+        namespaces: { ...catalog.namespaces },
+        methods,
+        maxLogBytes: limits.maxLogBytes,
+        skills: sources.map(({ name, js }) => ({ name, chars: js.length })),
+        ...(runFetch === undefined ? {} : { fetch: true }),
+      },
+      sources.length === 0
+        ? options.js
+        : sources.map(({ js }) => js).join("") + options.js,
+    );
   });
 }
 

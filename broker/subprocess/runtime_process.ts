@@ -94,10 +94,20 @@ function _parseHeader(text: string): RuntimeFrame | string {
         ? { t: "ready", v: f.v, deno: f.deno }
         : "bad ready frame";
     case "call":
-      return Number.isSafeInteger(f.id) && (f.id as number) > 0 &&
-          typeof f.ns === "string" && typeof f.name === "string"
-        ? { t: "call", id: f.id as number, ns: f.ns, name: f.name }
-        : "bad call frame";
+      if (
+        !Number.isSafeInteger(f.id) || (f.id as number) <= 0 ||
+        typeof f.ns !== "string" || typeof f.name !== "string" ||
+        (f.skill !== undefined && typeof f.skill !== "string")
+      ) return "bad call frame";
+      return typeof f.skill === "string"
+        ? {
+          t: "call",
+          id: f.id as number,
+          ns: f.ns,
+          name: f.name,
+          skill: f.skill,
+        }
+        : { t: "call", id: f.id as number, ns: f.ns, name: f.name };
     case "log":
       return _LOG_LEVELS.has(f.level as string)
         ? { t: "log", level: f.level as "log" }
