@@ -15,6 +15,7 @@ import { authCommand } from "./commands/auth.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { skillsCommand } from "./commands/skills.ts";
 import { tokensCommand } from "./commands/tokens.ts";
 import { toolsCommand } from "./commands/tools.ts";
 
@@ -23,6 +24,7 @@ const _COMMANDS: readonly Command[] = [
   serveCommand,
   mcpCommand,
   toolsCommand,
+  skillsCommand,
   tokensCommand,
   authCommand,
 ];

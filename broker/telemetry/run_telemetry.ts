@@ -102,8 +102,33 @@ export class RunTelemetry {
       "execbox.tool.name": name,
     };
     if (extra?.skill !== undefined) attributes["execbox.skill"] = extra.skill;
-    const span = execboxTracer().startSpan("execbox.tool_call", {
-      kind: SpanKind.INTERNAL,
+    return this.#call("execbox.tool_call", SpanKind.INTERNAL, attributes);
+  }
+
+  /**
+   * Starts the `execbox.fetch` span of a guest `fetch` under the run. It
+   * records no URL, header or body: the guest writes them. Its metrics count
+   * it as the tool `fetch.fetch`.
+   *
+   * @param extra What else is known of the call.
+   * @returns The request's span, to end with its outcome.
+   */
+  fetchCall(extra?: ToolCallExtra): ToolCallTelemetry {
+    const attributes: Attributes = {
+      "execbox.tool.namespace": "fetch",
+      "execbox.tool.name": "fetch",
+    };
+    if (extra?.skill !== undefined) attributes["execbox.skill"] = extra.skill;
+    return this.#call("execbox.fetch", SpanKind.CLIENT, attributes);
+  }
+
+  #call(
+    spanName: string,
+    kind: SpanKind,
+    attributes: Attributes,
+  ): ToolCallTelemetry {
+    const span = execboxTracer().startSpan(spanName, {
+      kind,
       attributes,
     }, this.context);
     const started = performance.now();
