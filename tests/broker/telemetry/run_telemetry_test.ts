@@ -3,7 +3,17 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { z } from "zod";
 import { createBroker, defineTool, type Providers } from "../../../mod.ts";
 import { RunTelemetry } from "../../../broker/telemetry/run_telemetry.ts";
-import { installOtel, onlySpan } from "./_otel.ts";
+import { exportedText, installOtel, onlySpan } from "./_otel.ts";
+import { saveCode, skillBroker } from "../skills/_skills.ts";
+import { serveLoopback } from "../network/_loopback.ts";
+
+const QUAD = {
+  name: "quad",
+  description: "Quadruples a number with two calls to math.double",
+  code:
+    "const twice: number = await math.double({ n: args.n });\nreturn await math.double({ n: twice });",
+  signature: "(args: { n: number }) => Promise<number>",
+};
 
 const otel = installOtel();
 
@@ -200,4 +210,60 @@ Deno.test("Broker.execute() ends a tool call cut short by the run's timeout as c
   const call = onlySpan(otel.spans(), "execbox.tool_call");
   assert.equal(call.attributes["execbox.outcome"], "cancelled");
   assert.equal(call.status.code, SpanStatusCode.ERROR);
+});
+
+Deno.test("Broker.execute() records a skill's tool calls with execbox.skill", async () => {
+  await using broker = await skillBroker();
+  const saved = await broker.execute(saveCode(QUAD), { caller: "alice" });
+  assert.equal(saved.ok && saved.result, "saved");
+  otel.reset();
+  const run = await broker.execute("await skills.quad({ n: 3 })", {
+    caller: "alice",
+  });
+  assert.equal(run.ok && run.result, 12);
+  const calls = otel.spans().filter((s) => s.name === "execbox.tool_call");
+  assert.deepEqual(
+    calls.map((s) => [
+      s.attributes["execbox.tool.namespace"],
+      s.attributes["execbox.tool.name"],
+      s.attributes["execbox.skill"],
+    ]),
+    [["math", "double", "quad"], ["math", "double", "quad"]],
+  );
+});
+
+Deno.test("Broker.execute() records a guest fetch as an execbox.fetch client span, without its URL", async () => {
+  await using server = serveLoopback(() => new Response("pong"));
+  await using broker = await createBroker({
+    pool: { size: 1 },
+    network: { allow: [{ origin: server.origin }] },
+  });
+  otel.reset();
+  const secretPath = `/PATH_${crypto.randomUUID()}`;
+  const run = await broker.execute(`
+    const ok = await (await fetch(${
+    JSON.stringify(server.origin + secretPath)
+  })).text();
+    let refused = "no";
+    try { await fetch("http://192.0.2.1${secretPath}"); } catch { refused = "yes"; }
+    [ok, refused]`);
+  assert.deepEqual(run.ok && run.result, ["pong", "yes"]);
+  const spans = otel.spans();
+  const run_ = onlySpan(spans, "execbox.execute");
+  const fetches = spans.filter((s) => s.name === "execbox.fetch");
+  assert.deepEqual(
+    fetches.map((
+      s,
+    ) => [s.kind, s.attributes["execbox.outcome"], s.status.code]),
+    [
+      [SpanKind.CLIENT, "ok", SpanStatusCode.UNSET],
+      [SpanKind.CLIENT, "denied", SpanStatusCode.ERROR],
+    ],
+  );
+  for (const span of fetches) {
+    assert.equal(span.parentSpanContext?.spanId, run_.spanContext().spanId);
+  }
+  for (const span of spans) {
+    assert.ok(!exportedText(span).includes(secretPath), exportedText(span));
+  }
 });
