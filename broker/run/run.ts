@@ -122,9 +122,10 @@ export interface RunOptions {
   fetch?: RunFetch;
   /**
    * The run's spans and metrics: each tool call is
-   * `telemetry.toolCall(ns, name, extra?)`, ended with its outcome; a feature
-   * that starts its own span (a guest `fetch`) parents it on
-   * `telemetry.context` with `startChildSpan`.
+   * `telemetry.toolCall(ns, name, extra?)` (a guest `fetch`,
+   * `telemetry.fetchCall(extra?)`), ended with its outcome; a feature that
+   * starts its own span parents it on `telemetry.context` with
+   * `startChildSpan`.
    */
   telemetry?: RunTelemetry;
 }

@@ -52,9 +52,8 @@ export function execboxTracer(): Tracer {
 
 /**
  * Starts a span as a child of `parent` (a run's `RunTelemetry.context` or a
- * tool call's). A guest `fetch` starts its `execbox.fetch` span this way; the
- * caller ends it, with `span.setStatus({ code: SpanStatusCode.ERROR })` on a
- * failure.
+ * tool call's), for a feature that adds its own spans under a run; the caller
+ * ends it, with `span.setStatus({ code: SpanStatusCode.ERROR })` on a failure.
  *
  * @param parent The parent context; the active context when `undefined`.
  * @param name The span's name, such as `"execbox.fetch"`.
