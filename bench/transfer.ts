@@ -39,6 +39,8 @@ export interface TransferSpec {
   runs: number;
   /** URL of the `mod.ts` to import execbox from (default: this checkout). */
   lib?: string;
+  /** Whether `lib` has the tool result caps, which a 100 MB result must raise. */
+  caps?: boolean;
 }
 
 /** What one repetition measured. */
@@ -155,7 +157,7 @@ async function _execbox(
     maxResultBytes: 256 * _MIB,
   };
   // Only a library that has the caps takes them.
-  if (spec.lib === undefined) {
+  if (spec.lib === undefined || spec.caps === true) {
     limits.maxToolResultBytes = 256 * _MIB;
     limits.maxRunToolResultBytes = 1024 * _MIB;
   }
