@@ -21,6 +21,7 @@ import { createSandbox, type SystemName } from "./systems.ts";
 
 /** The workloads of this section. */
 export type TransferWorkload =
+  | "nop"
   | "str"
   | "rows"
   | "filter"
@@ -81,6 +82,7 @@ export function makeTransferRows(
 
 /** The guest code of each timed workload. */
 export const TRANSFER_CODE: Record<string, string> = {
+  nop: "return 1;",
   str: "return (await t.str({})).length;",
   rows: "return (await t.rows({})).length;",
   filter: "return (await t.rows({})).filter((r) => r.tag === 3).length;",

@@ -90,7 +90,7 @@ export async function transferSection(
     for (let rep = 0; rep < z.reps; rep++) {
       const timed = { rows: z.rows, runs: z.runs };
       await add("floor", { system: "function", workload: "floor", ...timed });
-      for (const workload of ["str", "rows", "filter"] as const) {
+      for (const workload of ["nop", "str", "rows", "filter"] as const) {
         for (const [name, side] of sides) {
           await add(`${workload} ${name}`, {
             system: "execbox",
@@ -162,9 +162,21 @@ export async function transferSection(
       timed ? fmtSpread(cpu(`${key} first`), "ms") : "",
       timed ? fmtSpread(cpu(`${key} after`), "ms") : "",
       target,
-      Number.isFinite(a.median) ? (met(a.median) ? "yes" : "**no**") : "",
+      target === ""
+        ? ""
+        : Number.isFinite(a.median)
+        ? (met(a.median) ? "yes" : "**no**")
+        : "",
     ]);
   };
+  row(
+    `\`${TRANSFER_CODE.nop}\` (no data: the cost of a run itself)`,
+    "nop",
+    "ms",
+    ms,
+    "",
+    () => true,
+  );
   row(
     `\`${TRANSFER_CODE.str}\` (the tool returns the JSON text as a string)`,
     "str",
