@@ -162,7 +162,7 @@ const _JSON_FIELDS = ["name", "version"];
 // `import.meta.main` is false on Node.js (the bin script calls `main`).
 const _AMBIENT = `declare namespace Deno {
   const stdout: { write(bytes: Uint8Array): Promise<number> };
-  const stdin: { readable: ReadableStream<Uint8Array> };
+  const stdin: { read(buffer: Uint8Array): Promise<number | null> };
   const version: { deno: string };
   function exit(code?: number): never;
 }
