@@ -54,6 +54,9 @@ import {
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
 import { Skills } from "./skills/skills.ts";
+import type { KeyValueStore } from "./store/key_value_store.ts";
+import { KvSessionStore } from "./store/kv_session_store.ts";
+import { KvShapeStore } from "./store/kv_shape_store.ts";
 import type { SkillInfo } from "./skills/skill.ts";
 import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
@@ -89,6 +92,7 @@ export class Broker {
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
   readonly #skills: Skills | undefined;
+  readonly #store: KeyValueStore | undefined;
   readonly #privacy: PrivacyScopes | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #approvalTimeoutMs: number;
@@ -132,9 +136,12 @@ export class Broker {
     });
     const host = options.host ?? denoHost;
     this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
+    this.#store = options.store;
     const inference = options.inference ?? {};
+    const shapes = inference.store ??
+      (this.#store ? new KvShapeStore(this.#store) : undefined);
     this.#learned = inference.enabled === false ? undefined : new LearnedTypes({
-      ...(inference.store ? { store: inference.store } : {}),
+      ...(shapes ? { store: shapes } : {}),
       ...(inference.onError ? { onError: inference.onError } : {}),
       secrets: options.secrets ?? [],
     });
@@ -165,7 +172,10 @@ export class Broker {
       "sessions.ttlMs",
     );
     this.#sessions = {
-      store: options.sessions?.store ?? new MemorySessionStore(),
+      store: options.sessions?.store ??
+        (this.#store
+          ? new KvSessionStore(this.#store)
+          : new MemorySessionStore()),
       limits: {
         maxBytes: positiveInteger(
           options.sessions?.maxBytes,
@@ -215,10 +225,13 @@ export class Broker {
    *
    * @throws {ExecboxError} When the runtime cannot start (`runtime_start`),
    * its Deno is too old (`deno_version`), a required MCP server cannot start
-   * (`mcp_unavailable`), or the watchdog or preparation thread cannot start
-   * or lacks a permission (`runtime_start`).
+   * (`mcp_unavailable`), the watchdog or preparation thread cannot start
+   * or lacks a permission (`runtime_start`), or the shared store
+   * (`BrokerOptions.store`) cannot be reached (`internal_error`).
    */
   async ready(): Promise<void> {
+    // First: learned shapes are read from it while upstreams connect.
+    await this.#store?.connect?.();
     await Promise.all([
       this.#pool.warm(),
       this.#sources.connect().then(() => this.#learned?.ready()),
@@ -250,6 +263,7 @@ export class Broker {
       queued: this.#admission.queued,
       pool: { ...this.#pool.stats, size: this.#poolSize },
       upstreams: this.#sources.status(),
+      ...(this.#store ? { store: this.#store.status() } : {}),
     };
   }
 
@@ -650,6 +664,7 @@ export class Broker {
         this.#learned?.close(),
         this.#skills?.close(),
       ]);
+      await this.#store?.close?.();
     } finally {
       // A live thread would keep the process running.
       this.#watchdog.close();

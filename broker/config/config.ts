@@ -27,6 +27,8 @@ import { headerSecrets } from "../redact.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
+import type { KeyValueStore } from "../store/key_value_store.ts";
+import { RedisKeyValueStore } from "../store/redis_key_value_store.ts";
 import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
@@ -105,6 +107,19 @@ export interface SessionsConfig {
   maxPerCaller?: number;
 }
 
+/**
+ * The `store` section: one Redis shared by every replica for sessions (with
+ * their PII token maps) and learned shapes (`BrokerOptions.store`).
+ */
+export interface StoreConfig {
+  /** `redis://[user:password@]host:port[/db]`, usually `"${REDIS_URL}"`. */
+  redis?: string;
+  /** Put before every key, so deployments share one Redis (default `"execbox:"`). */
+  prefix?: string;
+  /** Start even when Redis is unreachable; runs that use state fail until it is back. */
+  optional?: boolean;
+}
+
 /** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
 export interface AuditConfig {
   /** A file to append to, or `"stderr"`; without it, no audit trail. */
@@ -162,6 +177,8 @@ export interface ExecboxConfig {
   approvals: ApprovalsConfig;
   /** The guest's `fetch`: `BrokerOptions.network`. */
   network: NetworkOptions;
+  /** The store shared by replicas. */
+  store: StoreConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -231,6 +248,8 @@ export interface ConfigBrokerOptions {
   approvalTimeoutMs?: number;
   /** The guest's `fetch`. */
   network?: NetworkOptions;
+  /** The store shared by replicas (connected by `createBroker`). */
+  store?: KeyValueStore;
 }
 
 /**
@@ -322,6 +341,11 @@ function _parse(
   for (const token of [http.token, ...Object.values(http.tokens ?? {})]) {
     if (token !== undefined) secrets.add(token);
   }
+  const storeUrl = (data.store as StoreConfig | undefined)?.redis;
+  if (storeUrl !== undefined) {
+    const password = URL.parse(storeUrl)?.password;
+    if (password) secrets.add(decodeURIComponent(password));
+  }
   const network = (data.network ?? {}) as NetworkOptions;
   for (const rule of network.allow ?? []) {
     for (const value of Object.values(rule.headers ?? {})) {
@@ -355,6 +379,7 @@ function _parse(
     privacy: (data.privacy ?? {}) as PrivacyConfig,
     approvals: (data.approvals ?? {}) as ApprovalsConfig,
     network,
+    store: (data.store ?? {}) as StoreConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -512,6 +537,17 @@ export function brokerOptionsFromConfig(
   if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
   if (config.approvals.timeoutMs !== undefined) {
     options.approvalTimeoutMs = config.approvals.timeoutMs;
+  }
+  if (config.store.redis !== undefined) {
+    options.store = new RedisKeyValueStore({
+      url: config.store.redis,
+      ...(config.store.prefix === undefined
+        ? {}
+        : { prefix: config.store.prefix }),
+      ...(config.store.optional === undefined
+        ? {}
+        : { optional: config.store.optional }),
+    });
   }
   return options;
 }

@@ -250,6 +250,13 @@ const _schema = z.strictObject({
   approvals: z.strictObject({
     timeoutMs: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
+  store: z.strictObject({
+    redis: _text.refine((url) => /^rediss?:\/\//.test(url), {
+      error: "must start with redis:// or rediss://",
+    }),
+    prefix: _str.optional(),
+    optional: _bool.optional(),
+  }, { error: "must be an object" }).optional(),
   network: z.strictObject({
     allow: z.array(
       z.strictObject({

@@ -324,7 +324,7 @@ export function createHttpApp(
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", (c) => {
-    const { pool, upstreams } = broker.status();
+    const { pool, upstreams, store } = broker.status();
     const down = upstreams.filter((u) => !u.optional && !u.connected);
     if (down.length > 0) {
       return _error(
@@ -335,8 +335,9 @@ export function createHttpApp(
         }`,
       );
     }
+    // A store that is down keeps the replica ready: stateless runs still work.
     return pool.size === 0 || pool.idle + pool.starting > 0
-      ? c.json({ ok: true })
+      ? c.json(store === undefined ? { ok: true } : { ok: true, store })
       : _error(
         503,
         "not_ready",
