@@ -13,6 +13,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join } from "node:path";
+import { sha256Hex } from "../sha256.ts";
 import {
   type KeyValueSetOptions,
   type KeyValueStore,
@@ -32,12 +33,14 @@ export interface FileKeyValueStoreOptions {
 }
 
 interface _Entry {
+  k: string;
   v: string;
   e: number | null;
 }
 
 /**
  * A {@linkcode KeyValueStore} in a directory, one file (mode 0600) per key,
+ * named by the SHA-256 of the key (never the key: it may be a session id) and
  * written to a temporary file and renamed so a reader never sees half a value.
  * Operations are serialized within this process, so compare-and-set is atomic
  * for one process; the directory must not be shared by two processes (use
@@ -127,8 +130,8 @@ export class FileKeyValueStore implements KeyValueStore {
       }
       const keys: string[] = [];
       for (const name of names) {
-        if (!name.endsWith(".json")) continue;
-        const key = _decode(name.slice(0, -5));
+        if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+        const key = await this.#keyIn(join(this.#dir, name));
         if (
           key?.startsWith(prefix) && (await this.#read(key)) !== undefined
         ) keys.push(key);
@@ -185,7 +188,16 @@ export class FileKeyValueStore implements KeyValueStore {
   }
 
   #path(key: string): string {
-    return join(this.#dir, `${_encode(key)}.json`);
+    return join(this.#dir, `${sha256Hex(key)}.json`);
+  }
+
+  async #keyIn(path: string): Promise<string | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(path, "utf8")) as _Entry;
+      return typeof entry?.k === "string" ? entry.k : undefined;
+    } catch {
+      return undefined; // Gone or damaged: not listed.
+    }
   }
 
   // The expiry of the key #read saw last, for `keepTtl`.
@@ -206,7 +218,7 @@ export class FileKeyValueStore implements KeyValueStore {
     } catch {
       return undefined; // A damaged file is an absent key.
     }
-    if (typeof entry?.v !== "string") return undefined;
+    if (typeof entry?.v !== "string" || entry.k !== key) return undefined;
     this.#expiry = typeof entry.e === "number" ? entry.e : null;
     if (entry.e !== null && this.#now() >= entry.e) {
       await rm(this.#path(key), { force: true });
@@ -227,6 +239,7 @@ export class FileKeyValueStore implements KeyValueStore {
         this.#made = true;
       }
       const entry: _Entry = {
+        k: key,
         v: value,
         e: options.keepTtl
           ? kept
@@ -241,27 +254,5 @@ export class FileKeyValueStore implements KeyValueStore {
     } catch (error) {
       throw storeUnavailable("file", error);
     }
-  }
-}
-
-const _UTF8 = new TextEncoder();
-const _UTF8_DECODE = new TextDecoder("utf-8", { fatal: true });
-
-// Hex keeps any key a safe, case-distinct file name.
-function _encode(key: string): string {
-  return Array.from(_UTF8.encode(key), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
-
-function _decode(name: string): string | undefined {
-  if (!/^(?:[0-9a-f]{2})*$/.test(name)) return undefined;
-  const bytes = new Uint8Array(name.length / 2);
-  for (let i = 0; i < bytes.length; i++) {
-    bytes[i] = parseInt(name.slice(i * 2, i * 2 + 2), 16);
-  }
-  try {
-    return _UTF8_DECODE.decode(bytes);
-  } catch {
-    return undefined;
   }
 }
