@@ -115,3 +115,15 @@ export async function startRedis(): Promise<TestRedis> {
     [Symbol.asyncDispose]: close,
   };
 }
+
+/**
+ * Waits until `condition` holds (a connection state that changes on an event
+ * of the client), checking every 20 ms for at most 20 s.
+ */
+export async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("Condition not met in 20 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

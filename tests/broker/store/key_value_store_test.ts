@@ -3,7 +3,12 @@ import { ExecboxError } from "../../../broker/errors.ts";
 import { FileKeyValueStore } from "../../../broker/store/file_key_value_store.ts";
 import { MemoryKeyValueStore } from "../../../broker/store/memory_key_value_store.ts";
 import { RedisKeyValueStore } from "../../../broker/store/redis_key_value_store.ts";
-import { redisSkipReason, startRedis, type TestRedis } from "../../_redis.ts";
+import {
+  redisSkipReason,
+  startRedis,
+  type TestRedis,
+  waitFor,
+} from "../../_redis.ts";
 import { storeContract } from "./_contract.ts";
 
 let now = 1_000_000;
@@ -190,12 +195,3 @@ Deno.test("RedisKeyValueStore rejects a URL that is not redis://", () => {
     message: 'Store URL must start with redis:// or rediss://, got "http:"',
   });
 });
-
-/** Waits until `condition` holds, checking on each turn of the event loop. */
-export async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("Condition not met in 20 s");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
