@@ -57,6 +57,7 @@ import { Skills } from "./skills/skills.ts";
 import type { KeyValueStore } from "./store/key_value_store.ts";
 import { KvSessionStore } from "./store/kv_session_store.ts";
 import { KvShapeStore } from "./store/kv_shape_store.ts";
+import { KvSkillStore } from "./store/kv_skill_store.ts";
 import type { SkillInfo } from "./skills/skill.ts";
 import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
@@ -198,12 +199,14 @@ export class Broker {
     this.#preparer = new CodePreparer(
       Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
-    this.#skills = options.skills?.enabled === false
-      ? undefined
-      : new Skills(options.skills?.store ?? new MemorySkillStore(), {
+    this.#skills = options.skills?.enabled === false ? undefined : new Skills(
+      options.skills?.store ??
+        (this.#store ? new KvSkillStore(this.#store) : new MemorySkillStore()),
+      {
         checker: this.#preparer,
         preload: options.skills?.preload ?? [],
-      });
+      },
+    );
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -439,6 +442,7 @@ export class Broker {
       if (this.#skills !== undefined) {
         try {
           await this.#skills.ready();
+          await this.#skills.refresh(caller);
         } catch (error) {
           return failed(
             "internal_error",

@@ -67,7 +67,7 @@ function withReplicaConfig(
 
 Deno.test({
   name:
-    "execbox serve replicas sharing one Redis share sessions, PII tokens and learned types, respect the cap, and survive a Redis restart",
+    "execbox serve replicas sharing one Redis share sessions, PII tokens, skills and learned types, respect the cap, and survive a Redis restart",
   ignore,
   fn: async () => {
     await using redis = await startRedis();
@@ -95,6 +95,15 @@ Deno.test({
           "pii",
         );
         assert.deepEqual(second.result, ["[EMAIL_2]", "[EMAIL_1]"]);
+
+        // Skills: saved through one replica, run through the other.
+        const saved = await execute(
+          a,
+          'await skills.save({ name: "double", description: "Doubles a number", code: "return args * 2" })',
+        );
+        assert.equal(saved.ok, true, JSON.stringify(saved));
+        const used = await execute(b, "return await skills.double(21)");
+        assert.equal(used.result, 42, JSON.stringify(used));
 
         // Concurrent writers on both replicas never exceed the session cap.
         const value = "x".repeat(500);
@@ -150,6 +159,15 @@ Deno.test({
           down.error?.message,
           'Session store failed: Store "redis" is unavailable',
         );
+        const lost = await execute(
+          a,
+          'await skills.save({ name: "triple", description: "Triples", code: "return args * 3" })',
+        );
+        assert.equal(lost.ok, false);
+        assert.match(lost.error!.message, /Store "redis" is unavailable/);
+        // A skill this replica has still runs.
+        const cached = await execute(a, "return await skills.double(4)");
+        assert.equal(cached.result, 8, JSON.stringify(cached));
         const stateless = await execute(a, "return 6 * 7");
         assert.equal(stateless.result, 42);
         assert.deepEqual(await readyz(a), [200, {
