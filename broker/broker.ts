@@ -259,6 +259,16 @@ export class Broker {
     return this.#limits;
   }
 
+  /**
+   * The store shared by replicas (`BrokerOptions.store`), for the surfaces
+   * that keep state of their own there (pending approvals).
+   *
+   * @returns The store, or `undefined` without one.
+   */
+  get store(): KeyValueStore | undefined {
+    return this.#store;
+  }
+
   /** What the broker is doing now. */
   status(): BrokerStatus {
     return {

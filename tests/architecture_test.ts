@@ -38,7 +38,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "tools": ["vocabulary", "runtime"],
   "types": ["tools", "state", "skills", "vocabulary"],
   "audit": ["vocabulary"],
-  "approval": ["audit", "vocabulary"],
+  "approval": ["audit", "store", "vocabulary"],
   "subprocess": ["transfer", "host", "vocabulary", "runtime"],
   "state": ["tools", "vocabulary"],
   "skills": ["tools", "vocabulary"],

@@ -239,7 +239,10 @@ export function createHttpApp(
   // Checks the MCP options now rather than on the first request.
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
-  const approvals = new ApprovalQueue();
+  // With a shared store, any replica lists and decides any replica's calls.
+  const approvals = new ApprovalQueue(
+    broker.store === undefined ? {} : { store: broker.store },
+  );
   // The request a session's run was started by, for its access line.
   const mcpRequest = new AsyncLocalStorage<Context>();
   const sessions = options.mcpSessions === false
