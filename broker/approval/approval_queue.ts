@@ -74,7 +74,6 @@ export class ApprovalQueue {
     { request: ApprovalRequest; resolve: (d: ApprovalDecision) => void }
   >();
 
-  /** The approver to give a run: it waits in this queue. */
   readonly #store: KeyValueStore | undefined;
   readonly #pollMs: number;
 
@@ -88,6 +87,7 @@ export class ApprovalQueue {
     this.#pollMs = options.pollMs ?? 250;
   }
 
+  /** The approver to give a run: it waits in this queue. */
   readonly handler: ApprovalHandler = (request, { signal }) =>
     new Promise<ApprovalDecision>((resolve) => {
       let poll: ReturnType<typeof setInterval> | undefined;
