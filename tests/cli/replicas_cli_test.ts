@@ -251,3 +251,89 @@ Deno.test({
     }, { store: { redis: "${REDIS_URL}", optional: true } });
   },
 });
+
+Deno.test({
+  name:
+    "execbox serve replicas sharing one Redis: a call waiting on one replica is listed and approved through the other",
+  ignore,
+  fn: async () => {
+    await using redis = await startRedis();
+    const dir = await Deno.makeTempDir();
+    const tokens = { agent: "agent-token-1", ops: "ops-token-1" };
+    try {
+      const config = `${dir}/execbox.jsonc`;
+      await Deno.writeTextFile(
+        config,
+        JSON.stringify({
+          mcpServers: {
+            db: {
+              command: Deno.execPath(),
+              args: [
+                "run",
+                "-A",
+                "--config",
+                `${repo}deno.json`,
+                `${repo}tests/broker/approval/fixtures/annotated_server.ts`,
+              ],
+              requireApproval: ["merge_*"],
+            },
+          },
+          store: { redis: "${REDIS_URL}" },
+          http: { tokens, approvers: ["ops"] },
+        }),
+      );
+      const env = { REDIS_URL: redis.url };
+      const a = await serve(["--config", config], env);
+      const b = await serve(["--config", config], env);
+      const as = (who: keyof typeof tokens, body?: unknown) => ({
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          authorization: `Bearer ${tokens[who]}`,
+          "content-type": "application/json",
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      try {
+        const run = fetch(
+          `${a.url}/v1/execute`,
+          as("agent", { code: "return await db.merge_items({})" }),
+        );
+        let approvals: { id: string; tool: string; caller: string }[] = [];
+        const deadline = Date.now() + 20_000;
+        while (approvals.length === 0) {
+          assert.ok(Date.now() < deadline, "no call waited for approval");
+          const listed = await fetch(`${b.url}/v1/approvals`, as("ops"));
+          assert.equal(listed.status, 200);
+          approvals = (await listed.json()).approvals;
+          if (approvals.length === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+        assert.equal(approvals[0]!.tool, "db.merge_items");
+        assert.equal(approvals[0]!.caller, "agent");
+        const self = await fetch(
+          `${b.url}/v1/approvals/${approvals[0]!.id}`,
+          as("agent", { approved: true }),
+        );
+        assert.equal(self.status, 403);
+        await self.body?.cancel();
+        const decided = await fetch(
+          `${b.url}/v1/approvals/${approvals[0]!.id}`,
+          as("ops", { approved: true }),
+        );
+        assert.deepEqual(await decided.json(), {
+          id: approvals[0]!.id,
+          approved: true,
+        });
+        const result = await (await run).json();
+        assert.equal(result.ok, true, JSON.stringify(result));
+        assert.equal(result.result, "merged");
+      } finally {
+        await stop(a);
+        await stop(b);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
