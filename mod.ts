@@ -222,6 +222,15 @@ export {
 } from "./broker/store/redis_key_value_store.ts";
 export { KvSessionStore } from "./broker/store/kv_session_store.ts";
 export { KvShapeStore } from "./broker/store/kv_shape_store.ts";
+export { KvSkillStore } from "./broker/store/kv_skill_store.ts";
+export {
+  KvOAuthStore,
+  type KvOAuthStoreOptions,
+} from "./broker/oauth/oauth_kv_store.ts";
+export {
+  type RefreshAnswer,
+  type SharedRefresh,
+} from "./broker/oauth/refresh_once.ts";
 export {
   defineTool,
   type ToolContext,

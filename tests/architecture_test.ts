@@ -43,7 +43,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "state": ["tools", "vocabulary"],
   "skills": ["tools", "vocabulary"],
   "store": ["state", "skills", "vocabulary"],
-  "oauth": ["host", "vocabulary"],
+  "oauth": ["host", "store", "vocabulary"],
   "upstream": ["oauth", "tools", "host", "vocabulary", "runtime"],
   "privacy": ["state", "vocabulary"],
   "network": ["audit", "vocabulary", "runtime"],

@@ -29,6 +29,8 @@ import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
 import type { KeyValueStore } from "../store/key_value_store.ts";
 import { RedisKeyValueStore } from "../store/redis_key_value_store.ts";
+import { KvOAuthStore } from "../oauth/oauth_kv_store.ts";
+import type { OAuthStore } from "../oauth/oauth_store.ts";
 import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
@@ -118,6 +120,12 @@ export interface StoreConfig {
   prefix?: string;
   /** Start even when Redis is unreachable; runs that use state fail until it is back. */
   optional?: boolean;
+  /**
+   * Seals OAuth tokens in the store (usually `"${EXECBOX_STORE_KEY}"`, 16+
+   * characters, the same on every replica); without it OAuth tokens stay in
+   * each replica's files.
+   */
+  key?: string;
 }
 
 /** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
@@ -250,6 +258,8 @@ export interface ConfigBrokerOptions {
   network?: NetworkOptions;
   /** The store shared by replicas (connected by `createBroker`). */
   store?: KeyValueStore;
+  /** OAuth records, sealed in the shared store (`store.key`). */
+  oauthStore?: OAuthStore;
 }
 
 /**
@@ -346,6 +356,8 @@ function _parse(
     const password = URL.parse(storeUrl)?.password;
     if (password) secrets.add(decodeURIComponent(password));
   }
+  const storeKey = (data.store as StoreConfig | undefined)?.key;
+  if (storeKey !== undefined) secrets.add(storeKey);
   const network = (data.network ?? {}) as NetworkOptions;
   for (const rule of network.allow ?? []) {
     for (const value of Object.values(rule.headers ?? {})) {
@@ -539,7 +551,7 @@ export function brokerOptionsFromConfig(
     options.approvalTimeoutMs = config.approvals.timeoutMs;
   }
   if (config.store.redis !== undefined) {
-    options.store = new RedisKeyValueStore({
+    const store = new RedisKeyValueStore({
       url: config.store.redis,
       ...(config.store.prefix === undefined
         ? {}
@@ -548,6 +560,10 @@ export function brokerOptionsFromConfig(
         ? {}
         : { optional: config.store.optional }),
     });
+    options.store = store;
+    if (config.store.key !== undefined) {
+      options.oauthStore = new KvOAuthStore(store, { key: config.store.key });
+    }
   }
   return options;
 }

@@ -256,6 +256,7 @@ const _schema = z.strictObject({
     }),
     prefix: _str.optional(),
     optional: _bool.optional(),
+    key: _str.min(16, { error: "must be at least 16 characters" }).optional(),
   }, { error: "must be an object" }).optional(),
   network: z.strictObject({
     allow: z.array(

@@ -280,6 +280,8 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async #call<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
     try {
+      // Used without connect() (a CLI command): connect on first use.
+      if (this.#redis.status === "wait") await this.connect();
       return await operation(this.#redis);
     } catch (error) {
       throw storeUnavailable("redis", error);

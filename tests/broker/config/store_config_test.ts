@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { brokerOptionsFromConfig, parseConfig } from "../../../mod.ts";
 import { ExecboxError } from "../../../broker/errors.ts";
 import { RedisKeyValueStore } from "../../../broker/store/redis_key_value_store.ts";
+import { KvOAuthStore } from "../../../broker/oauth/oauth_kv_store.ts";
 
 function configError(text: string): string {
   try {
@@ -60,5 +61,21 @@ Deno.test("parseConfig() rejects a bad store section", () => {
   assert.match(
     configError('{"store": {"prefix": "a"}}'),
     /store\.redis/,
+  );
+});
+
+Deno.test("brokerOptionsFromConfig() seals OAuth tokens in the store when store.key is set", async () => {
+  const { config, secrets } = parseConfig(
+    '{"store": {"redis": "redis://h:1", "key": "a store key of 16+ chars"}}',
+    "x.jsonc",
+    {},
+  );
+  assert.ok(secrets.includes("a store key of 16+ chars"));
+  const options = brokerOptionsFromConfig(config);
+  assert.ok(options.oauthStore instanceof KvOAuthStore);
+  await options.store?.close?.();
+  assert.equal(
+    configError('{"store": {"redis": "redis://h:1", "key": "short"}}'),
+    'Cannot read config "x.jsonc": store.key must be at least 16 characters at 1:43',
   );
 });
