@@ -32,6 +32,7 @@ export interface ApprovalQueueOptions {
 
 // A published request outlives no approval timeout worth having.
 const _PUBLISHED_TTL_MS = 24 * 3_600_000;
+const _DECISION_TTL_MS = 10 * 60_000;
 
 /** What {@linkcode ApprovalQueue.decide} did. */
 export type QueueDecision = "decided" | "not_found" | "self_approval";
@@ -202,7 +203,7 @@ export class ApprovalQueue {
       _decisionKey(id),
       undefined,
       JSON.stringify(decision),
-      { ttlMs: _PUBLISHED_TTL_MS },
+      { ttlMs: _DECISION_TTL_MS },
     );
     return written ? "decided" : "not_found";
   }
@@ -210,10 +211,9 @@ export class ApprovalQueue {
   #unpublish(id: string): void {
     const store = this.#store;
     if (store === undefined) return;
-    Promise.all([
-      store.delete(_requestKey(id)),
-      store.delete(_decisionKey(id)),
-    ]).catch(() => {});
+    // The decision stays until it expires, so a later decision of the same
+    // call still finds it taken.
+    store.delete(_requestKey(id)).catch(() => false);
   }
 }
 
