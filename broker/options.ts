@@ -182,10 +182,12 @@ export interface BrokerOptions {
   /**
    * One store for what outlives a run, shared by every replica that is given
    * the same one (a {@linkcode RedisKeyValueStore}): sessions (and the PII
-   * token maps kept in them) and learned shapes use it unless
-   * `sessions.store` or `inference.store` names another. The broker connects
-   * it in `createBroker` (an unreachable Redis fails there unless optional)
-   * and closes it in `close`.
+   * token maps kept in them), saved skills and learned shapes use it unless
+   * `sessions.store`, `skills.store` or `inference.store` names another, and
+   * the HTTP service publishes pending approvals there. OAuth tokens use it
+   * through `oauthStore: new KvOAuthStore(store, { key })`. The broker
+   * connects it in `createBroker` (an unreachable Redis fails there unless
+   * optional) and closes it in `close`.
    * @default {none: each store in its own default}
    */
   store?: KeyValueStore;

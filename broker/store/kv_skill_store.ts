@@ -6,13 +6,15 @@
 
 import type { SavedSkill } from "../skills/skill.ts";
 import type { SkillStore } from "../skills/skill_store.ts";
-import type { KeyValueStore } from "./key_value_store.ts";
+import { type KeyValueStore, updateKey } from "./key_value_store.ts";
 
 /**
- * A {@linkcode SkillStore} that keeps each skill as one key
- * (`skill:<caller as JSON>:<name>`, the skill as JSON), so replicas sharing
- * the store share each caller's skills: a replica reloads a caller's skills
- * (`loadCaller`) when that caller's run starts. Caps stay the broker's job.
+ * A {@linkcode SkillStore} that keeps each caller's skills as one key
+ * (`skills:<caller as JSON>`, the skills as a JSON array in save order), so
+ * replicas sharing the store share each caller's skills: a replica reloads a
+ * caller's skills (`loadCaller`, one read) when that caller's run starts.
+ * Saves and deletes are compare-and-set updates of the caller's key, so two
+ * replicas saving at once lose neither skill. Caps stay the broker's job.
  *
  * @example Skills in a key-value store
  * ```ts
@@ -52,15 +54,16 @@ export class KvSkillStore implements SkillStore {
   async load(): Promise<Record<string, SavedSkill[]>> {
     let keys: string[];
     try {
-      keys = await this.#store.list("skill:");
+      keys = await this.#store.list("skills:");
     } catch {
       return {};
     }
     const out: Record<string, SavedSkill[]> = {};
     for (const key of keys) {
       const caller = _callerOf(key);
-      if (caller === undefined || caller in out) continue;
-      out[caller] = await this.loadCaller(caller);
+      if (caller === undefined) continue;
+      const skills = _parse(await this.#store.get(key));
+      if (skills.length > 0) out[caller] = skills;
     }
     return out;
   }
@@ -72,12 +75,7 @@ export class KvSkillStore implements SkillStore {
    * @returns The skills, in the order they were saved.
    */
   async loadCaller(caller: string): Promise<SavedSkill[]> {
-    const skills: SavedSkill[] = [];
-    for (const key of await this.#store.list(_prefix(caller))) {
-      const skill = _parse(await this.#store.get(key));
-      if (skill !== undefined) skills.push(skill);
-    }
-    return skills.sort((a, b) => a.savedAt.localeCompare(b.savedAt));
+    return _parse(await this.#store.get(_key(caller)));
   }
 
   /**
@@ -88,7 +86,10 @@ export class KvSkillStore implements SkillStore {
    * @returns Once stored.
    */
   async save(caller: string, skill: SavedSkill): Promise<void> {
-    await this.#store.set(_prefix(caller) + skill.name, JSON.stringify(skill));
+    await updateKey(this.#store, _key(caller), (current) => {
+      const skills = _parse(current).filter((s) => s.name !== skill.name);
+      return JSON.stringify([...skills, skill]);
+    });
   }
 
   /**
@@ -98,37 +99,45 @@ export class KvSkillStore implements SkillStore {
    * @param name Its name.
    * @returns Whether it existed.
    */
-  delete(caller: string, name: string): Promise<boolean> {
-    return this.#store.delete(_prefix(caller) + name);
+  async delete(caller: string, name: string): Promise<boolean> {
+    let existed = false;
+    await updateKey(this.#store, _key(caller), (current) => {
+      const skills = _parse(current);
+      const kept = skills.filter((s) => s.name !== name);
+      existed = kept.length < skills.length;
+      if (!existed) return current;
+      return kept.length === 0 ? undefined : JSON.stringify(kept);
+    });
+    return existed;
   }
 }
 
-// JSON quotes the caller, so no caller's prefix is another's.
-function _prefix(caller: string): string {
-  return `skill:${JSON.stringify(caller)}:`;
+function _key(caller: string): string {
+  return `skills:${JSON.stringify(caller)}`;
 }
 
 function _callerOf(key: string): string | undefined {
-  const match = /^skill:("(?:[^"\\]|\\.)*"):/.exec(key);
-  if (!match) return undefined;
   try {
-    return JSON.parse(match[1]!) as string;
+    const caller: unknown = JSON.parse(key.slice("skills:".length));
+    return typeof caller === "string" ? caller : undefined;
   } catch {
     return undefined;
   }
 }
 
-function _parse(text: string | undefined): SavedSkill | undefined {
-  if (text === undefined) return undefined;
+// A damaged value or entry reads as no skill.
+function _parse(text: string | undefined): SavedSkill[] {
+  if (text === undefined) return [];
+  let value: unknown;
   try {
-    const skill = JSON.parse(text) as SavedSkill;
-    return typeof skill?.name === "string" && typeof skill.js === "string" &&
-        typeof skill.code === "string" &&
-        typeof skill.description === "string" &&
-        typeof skill.savedAt === "string"
-      ? skill
-      : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    return [];
   }
+  if (!Array.isArray(value)) return [];
+  return value.filter((skill): skill is SavedSkill =>
+    typeof skill?.name === "string" && typeof skill.js === "string" &&
+    typeof skill.code === "string" && typeof skill.description === "string" &&
+    typeof skill.savedAt === "string"
+  );
 }

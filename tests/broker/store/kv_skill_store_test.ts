@@ -17,8 +17,11 @@ Deno.test("KvSkillStore keeps each caller's skills apart, in save order", async 
   const kv = new MemoryKeyValueStore();
   const one = new KvSkillStore(kv);
   const two = new KvSkillStore(kv);
-  await one.save('a":b', skill("z", "2026-01-01T00:00:00.000Z"));
-  await one.save('a":b', skill("a", "2026-01-02T00:00:00.000Z"));
+  // Saved from two replicas at once: neither is lost.
+  await Promise.all([
+    one.save('a":b', skill("z", "2026-01-01T00:00:00.000Z")),
+    two.save('a":b', skill("a", "2026-01-02T00:00:00.000Z")),
+  ]);
   await one.save("a", skill("only", "2026-01-01T00:00:00.000Z"));
   assert.deepEqual(
     (await two.loadCaller('a":b')).map((s) => s.name),
@@ -32,7 +35,10 @@ Deno.test("KvSkillStore keeps each caller's skills apart, in save order", async 
 
 Deno.test("KvSkillStore ignores a damaged value", async () => {
   const kv = new MemoryKeyValueStore();
-  await kv.set('skill:"a":x', "{not json");
-  await kv.set('skill:"a":y', '{"name":"y"}');
-  assert.deepEqual(await new KvSkillStore(kv).loadCaller("a"), []);
+  await kv.set('skills:"a"', "{not json");
+  await kv.set('skills:"b"', '[{"name":"y"}]');
+  const store = new KvSkillStore(kv);
+  assert.deepEqual(await store.loadCaller("a"), []);
+  assert.deepEqual(await store.loadCaller("b"), []);
+  assert.deepEqual(await store.load(), {});
 });
