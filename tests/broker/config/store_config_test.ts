@@ -79,3 +79,12 @@ Deno.test("brokerOptionsFromConfig() seals OAuth tokens in the store when store.
     'Cannot read config "x.jsonc": store.key must be at least 16 characters at 1:43',
   );
 });
+
+Deno.test("parseConfig() requires privacy.key with a shared store, so replicas open each other's token maps", () => {
+  assert.equal(
+    configError(
+      '{"store": {"redis": "redis://h:1"}, "privacy": {"tokenize": ["email"]}}',
+    ),
+    'Cannot read config "x.jsonc": privacy needs a key when store.redis is set (every replica must open the token maps the others sealed) at 1:48',
+  );
+});
