@@ -102,6 +102,7 @@ export {
   type PrivacyConfig,
   type SessionsConfig,
   type SkillsConfig,
+  type StoreConfig,
 } from "./broker/config/config.ts";
 export type {
   BuiltInDetector,
@@ -201,6 +202,35 @@ export {
   FileShapeStore,
   type FileShapeStoreOptions,
 } from "./broker/state/shape_file_store.ts";
+export {
+  type KeyValueSetOptions,
+  type KeyValueStore,
+  type KeyValueStoreStatus,
+  updateKey,
+} from "./broker/store/key_value_store.ts";
+export {
+  MemoryKeyValueStore,
+  type MemoryKeyValueStoreOptions,
+} from "./broker/store/memory_key_value_store.ts";
+export {
+  FileKeyValueStore,
+  type FileKeyValueStoreOptions,
+} from "./broker/store/file_key_value_store.ts";
+export {
+  RedisKeyValueStore,
+  type RedisKeyValueStoreOptions,
+} from "./broker/store/redis_key_value_store.ts";
+export { KvSessionStore } from "./broker/store/kv_session_store.ts";
+export { KvShapeStore } from "./broker/store/kv_shape_store.ts";
+export { KvSkillStore } from "./broker/store/kv_skill_store.ts";
+export {
+  KvOAuthStore,
+  type KvOAuthStoreOptions,
+} from "./broker/oauth/oauth_kv_store.ts";
+export {
+  type RefreshAnswer,
+  type SharedRefresh,
+} from "./broker/oauth/refresh_once.ts";
 export {
   defineTool,
   type ToolContext,
