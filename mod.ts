@@ -94,6 +94,19 @@ export {
   type PrivacyConfig,
   type SessionsConfig,
 } from "./broker/config/config.ts";
+export {
+  type ConfigInput,
+  inputVariable,
+  type PromptInput,
+} from "./broker/config/clients/client_config.ts";
+export {
+  CLIENT_NAMES,
+  type ClientFormat,
+} from "./broker/config/clients/client_format.ts";
+export {
+  convertClientConfig,
+  type ConvertedClientConfig,
+} from "./broker/config/clients/convert_client_config.ts";
 export type {
   BuiltInDetector,
   CustomDetector,

@@ -10,7 +10,7 @@
 import type { Node } from "jsonc-parser";
 import { parse as parseDotenv } from "dotenv";
 import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { ConfigProblem } from "../problem.ts";
 import { readTextFile } from "../../host/deno.ts";
 import {
@@ -52,6 +52,13 @@ export interface PreparedClientConfig {
   secrets: string[];
   /** One line naming the keys ignored, when there were any. */
   warnings: string[];
+  /** The VS Code inputs that enabled servers use, in the file's order. */
+  inputs: ConfigInput[];
+  /**
+   * The absolute path of each server's `envFile`, when
+   * `readEnvFiles` was `false` (else they are read into `serverEnv`).
+   */
+  envFiles: Record<string, string>;
 }
 
 /** Options of {@linkcode prepareClientConfig}. */
@@ -62,6 +69,12 @@ export interface PrepareClientConfigOptions {
   promptInput?: PromptInput;
   /** Reports a problem in the file; never returns. */
   fail: (problem: ConfigProblem) => never;
+  /**
+   * Read each `envFile` now; `false` only records its path in `envFiles`
+   * (`execbox init` writes references, never the values).
+   * @default {true}
+   */
+  readEnvFiles?: boolean;
 }
 
 /**
@@ -105,6 +118,8 @@ export async function prepareClientConfig(
     serverEnv: {},
     secrets: [],
     warnings: [],
+    inputs: [],
+    envFiles: {},
   };
 
   const top = propertyMap(root);
@@ -147,11 +162,19 @@ export async function prepareClientConfig(
         folder,
         env,
         inputs,
+        used: prepared.inputs,
         ...(options.promptInput ? { prompt: options.promptInput } : {}),
       });
     }
     const envFile = keys.get("envFile");
-    if (envFile !== undefined) {
+    if (envFile !== undefined && options.readEnvFiles === false) {
+      prepared.envFiles[name] = _envFilePath(
+        envFile,
+        dirname(path),
+        options.fail,
+      );
+      _remove(server, (key) => key === "envFile");
+    } else if (envFile !== undefined) {
       const read = await _envFile(envFile, dirname(path), options.fail);
       prepared.serverEnv[name] = read;
       prepared.secrets.push(...Object.values(read).filter((v) => v !== ""));
@@ -177,6 +200,7 @@ interface _Resolve {
   folder: string;
   env: Record<string, string | undefined>;
   inputs: Map<string, { description: string; password: boolean }>;
+  used: ConfigInput[];
   prompt?: PromptInput;
 }
 
@@ -192,15 +216,17 @@ async function _resolveVariables(node: Node, r: _Resolve): Promise<string> {
   for (const match of text.matchAll(_VARIABLE)) {
     if (match[1] !== "input" || match[2] === undefined) continue;
     const id = match[2];
-    const variable = inputVariable(id);
-    if (r.env[variable] !== undefined || r.prompt === undefined) continue;
-    const input = r.inputs.get(id);
-    r.env[variable] = await r.prompt({
+    if (r.used.some((used) => used.id === id)) continue;
+    const declared = r.inputs.get(id);
+    const input: ConfigInput = {
       id,
-      description: input?.description ?? id,
-      password: input?.password ?? false,
-      variable,
-    });
+      description: declared?.description ?? id,
+      password: declared?.password ?? false,
+      variable: inputVariable(id),
+    };
+    r.used.push(input);
+    if (r.env[input.variable] !== undefined || r.prompt === undefined) continue;
+    r.env[input.variable] = await r.prompt(input);
   }
   return text.replace(
     _VARIABLE,
@@ -222,7 +248,7 @@ async function _resolveVariables(node: Node, r: _Resolve): Promise<string> {
 
 // `.vscode/mcp.json` and `.cursor/mcp.json` sit in the workspace's folder.
 function _workspaceFolder(path: string): string {
-  const dir = dirname(path);
+  const dir = dirname(resolve(path));
   const name = basename(dir);
   return name === ".vscode" || name === ".cursor" ? dirname(dir) : dir;
 }
@@ -244,11 +270,11 @@ function _cline(server: Node, keys: Map<string, Node>): void {
   }
 }
 
-async function _envFile(
+function _envFilePath(
   node: Node,
   dir: string,
   fail: (problem: ConfigProblem) => never,
-): Promise<Record<string, string>> {
+): string {
   const value = node.value;
   if (typeof value !== "string" || value === "" || value.includes("${")) {
     return fail({
@@ -259,7 +285,16 @@ async function _envFile(
         }`,
     });
   }
-  const file = isAbsolute(value) ? value : join(dir, value);
+  return isAbsolute(value) ? value : resolve(dir, value);
+}
+
+async function _envFile(
+  node: Node,
+  dir: string,
+  fail: (problem: ConfigProblem) => never,
+): Promise<Record<string, string>> {
+  const value = String(node.value);
+  const file = _envFilePath(node, dir, fail);
   let text: string;
   try {
     text = await readTextFile(file);
