@@ -32,8 +32,11 @@ export function terminalInput(path = "/dev/tty"): PromptInput {
       throw _unanswered(input, `there is no terminal to ask (${path})`);
     }
     try {
+      const stream = new ReadStream(fd);
+      // Echo goes off before the question, so nothing typed after it shows.
+      if (input.password) stream.setRawMode(true);
       writeSync(fd, `execbox: ${input.description} (${input.id}): `);
-      const answer = await _readLine(new ReadStream(fd), input.password);
+      const answer = await _readLine(stream, input.password);
       if (input.password) writeSync(fd, "\n");
       if (answer === undefined) throw _unanswered(input, "no answer");
       return answer;
@@ -70,7 +73,6 @@ function _readLine(
   stream: ReadStream,
   hidden: boolean,
 ): Promise<string | undefined> {
-  if (hidden) stream.setRawMode(true);
   return new Promise((resolve) => {
     let line = "";
     const done = (value: string | undefined) => {
