@@ -49,13 +49,15 @@ export interface VercelAiTool<INPUT, SCHEMA> {
   execute(input: INPUT, options: VercelAiToolCallOptions): Promise<string>;
 }
 
+// A type literal, not an interface: only those fit the index signature of
+// the SDK's `ToolSet`.
 /** What {@linkcode vercelAiTools} returns: a `ToolSet` of `ai`. */
-export interface VercelAiToolSet<SCHEMA> {
+export type VercelAiToolSet<SCHEMA> = {
   /** Runs a program. */
   execute: VercelAiTool<ExecuteToolInput, SCHEMA>;
   /** Finds tools the program can call. */
   search_tools: VercelAiTool<SearchToolsInput, SCHEMA>;
-}
+};
 
 /**
  * The broker as tools for the Vercel AI SDK.
