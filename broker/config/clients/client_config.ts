@@ -10,7 +10,7 @@
 import type { Node } from "jsonc-parser";
 import { parse as parseDotenv } from "dotenv";
 import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import type { ConfigProblem } from "../problem.ts";
 import { readTextFile } from "../../host/deno.ts";
 import {
