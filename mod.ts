@@ -56,6 +56,7 @@ export {
 export {
   type AuditApproval,
   type AuditCall,
+  type AuditFetchHop,
   type AuditHook,
   type AuditRecord,
   MAX_AUDIT_ARG_BYTES,
@@ -66,7 +67,7 @@ export {
   type AuditLogOptions,
 } from "./broker/audit/log.ts";
 export { auditLogToFile, auditLogToStderr } from "./broker/audit/sinks.ts";
-export { Broker, createBroker } from "./broker/broker.ts";
+export { Broker, createBroker, type TypesOptions } from "./broker/broker.ts";
 export type {
   AuditOptions,
   BrokerOptions,
@@ -78,6 +79,12 @@ export type {
   UpstreamStatus,
 } from "./broker/options.ts";
 export {
+  NETWORK_DEFAULTS,
+  type NetworkOptions,
+  type NetworkRule,
+  type NetworkRuleInfo,
+} from "./broker/network/options.ts";
+export {
   type ApprovalsConfig,
   type AuditConfig,
   brokerOptionsFromConfig,
@@ -88,11 +95,13 @@ export {
   loadConfig,
   type LoadConfigOptions,
   type LoadedConfig,
+  type McpSessionsConfig,
   parseConfig,
   type ParsedConfig,
   type PoolConfig,
   type PrivacyConfig,
   type SessionsConfig,
+  type SkillsConfig,
 } from "./broker/config/config.ts";
 export {
   type ConfigInput,
@@ -181,6 +190,22 @@ export {
   type SessionLimits,
   type SessionStore,
 } from "./broker/state/session_store.ts";
+export {
+  type SavedSkill,
+  SKILL_CAPS,
+  type SkillDefinition,
+  type SkillInfo,
+} from "./broker/skills/skill.ts";
+export type { SkillOptions } from "./broker/skills/skills.ts";
+export {
+  MemorySkillStore,
+  type SkillStore,
+} from "./broker/skills/skill_store.ts";
+export {
+  FileSkillStore,
+  type FileSkillStoreOptions,
+} from "./broker/skills/skill_file_store.ts";
+export { readSkillFolder } from "./broker/skills/skill_folder.ts";
 export {
   MemoryShapeStore,
   type ShapeStore,

@@ -11,6 +11,7 @@ import { type DataSpec, measureData } from "./data.ts";
 import { type LagSpec, measureLag } from "./lag.ts";
 import { type LatencySpec, measureLatency } from "./latency.ts";
 import { measureMemory, type MemorySpec } from "./memory.ts";
+import { measureTransfer, type TransferSpec } from "./transfer.ts";
 import { measureThroughput, type ThroughputSpec } from "./throughput.ts";
 import { measureTools, type ToolsSpec } from "./tools.ts";
 
@@ -21,7 +22,8 @@ export type Spec =
   | DataSpec
   | ThroughputSpec
   | MemorySpec
-  | LagSpec;
+  | LagSpec
+  | TransferSpec;
 
 /** Runs the measurement a spec names. */
 export function measure(spec: Spec): Promise<unknown> {
@@ -38,6 +40,8 @@ export function measure(spec: Spec): Promise<unknown> {
       return measureMemory(spec);
     case "lag":
       return measureLag(spec);
+    case "transfer":
+      return measureTransfer(spec);
   }
 }
 

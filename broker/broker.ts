@@ -40,15 +40,22 @@ import {
 import { RuntimePool } from "./subprocess/pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess } from "./run/run.ts";
+import { NetworkAccess } from "./network/network_access.ts";
+import type { NetworkRuleInfo } from "./network/options.ts";
+import { fetchDeclaration } from "./network/declaration.ts";
 import { addUnavailableHint } from "./run/hints.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import {
   searchTools,
+  searchToolsAndSkills,
   type SearchToolsOptions,
   type ToolMatch,
 } from "./types/search.ts";
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
+import { Skills } from "./skills/skills.ts";
+import type { SkillInfo } from "./skills/skill.ts";
+import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
 import { type PrivacyLease, PrivacyScopes } from "./privacy/privacy_scopes.ts";
 import type { ApprovalHandler } from "./approval/approval.ts";
@@ -81,16 +88,18 @@ export class Broker {
   readonly #poolSize: number;
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
+  readonly #skills: Skills | undefined;
   readonly #privacy: PrivacyScopes | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #approvalTimeoutMs: number;
   readonly #secrets: readonly string[];
+  readonly #network: NetworkAccess;
 
   /**
    * Prefer {@linkcode createBroker}, which also waits for the pool.
    *
    * @param options The broker's options.
-   * @throws {TypeError} On a bad provider name or tool definition.
+   * @throws {TypeError} On a bad provider name, tool definition or network rule.
    * @throws {RangeError} On a limit or count out of range.
    */
   constructor(options: BrokerOptions = {}) {
@@ -99,6 +108,7 @@ export class Broker {
       options.limits,
       "broker options",
     );
+    this.#network = new NetworkAccess(options.network ?? {});
     const maxConcurrency = positiveInteger(
       options.maxConcurrency,
       4,
@@ -178,6 +188,12 @@ export class Broker {
     this.#preparer = new CodePreparer(
       Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
+    this.#skills = options.skills?.enabled === false
+      ? undefined
+      : new Skills(options.skills?.store ?? new MemorySkillStore(), {
+        checker: this.#preparer,
+        preload: options.skills?.preload ?? [],
+      });
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
@@ -207,6 +223,7 @@ export class Broker {
       this.#pool.warm(),
       this.#sources.connect().then(() => this.#learned?.ready()),
       this.#poolSize > 0 ? this.#watchdog.ready() : undefined,
+      this.#skills?.ready(),
     ]);
     // After the subprocesses, so loading the compiler does not slow their
     // start on a machine with few cores.
@@ -404,6 +421,21 @@ export class Broker {
         }
         state = sessionMethods(this.#sessions.store, id, this.#sessions.limits);
       }
+      let skills;
+      if (this.#skills !== undefined) {
+        try {
+          await this.#skills.ready();
+        } catch (error) {
+          return failed(
+            "internal_error",
+            `Skill store failed: ${(error as Error).message}`,
+          );
+        }
+        skills = {
+          methods: this.#skills.methods(caller, limits.timeoutMs),
+          sources: this.#skills.sources(caller),
+        };
+      }
       if (this.#privacy !== undefined) {
         try {
           privacy = await this.#privacy.open(
@@ -455,8 +487,22 @@ export class Broker {
           auditArgs: this.#auditOptions.includeArgs ?? false,
         }),
         ...(state === undefined ? {} : { state }),
+        ...(skills === undefined ? {} : { skills }),
         ...(privacy === undefined ? {} : { privacy: privacy.privacy }),
         approval: this.#runApproval(code, options, runId),
+        ...(this.#network.enabled
+          ? {
+            fetch: this.#network.forRun(
+              privacy === undefined
+                ? undefined
+                : (text) => privacy!.privacy.detokenizeText(text),
+            ),
+          }
+          : {}),
+        ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
+        ...(options.onToolCallCount === undefined
+          ? {}
+          : { onToolCallCount: options.onToolCallCount }),
       });
       this.#pool.release(acquired.process);
       try {
@@ -510,14 +556,50 @@ export class Broker {
    * tool without an output schema shows the return type learned from its
    * results so far (`inference`), else `Promise<unknown>`.
    *
+   * When the caller has saved skills, the `skills` global follows with
+   * them (and its `save`, `list` and `delete`).
+   *
+   * @param options Whose skills to declare.
    * @returns Declarations such as `declare namespace tools { ... }`.
    */
-  types(): string {
+  types(options: TypesOptions = {}): string {
     const catalog = this.#sources.catalog;
-    const text = namespaceDeclarations(this.tools(), catalog.declarations);
-    return catalog.declarations.size > 0
-      ? text + MCP_RESOURCE_INTERFACES
-      : text;
+    let text = namespaceDeclarations(this.tools(), catalog.declarations) +
+      fetchDeclaration(this.networkRules());
+    if (catalog.declarations.size > 0) text += MCP_RESOURCE_INTERFACES;
+    // Declared once the caller has a skill: until then `skills.save` costs
+    // no tokens here (the MCP `execute` description mentions it).
+    const caller = options.caller ?? "library";
+    if (this.#skills !== undefined && this.#skills.list(caller).length > 0) {
+      text += this.#skills.declaration(caller);
+    }
+    return text;
+  }
+
+  /** Whether runs get the `skills` global (the `skills` option). */
+  get skillsEnabled(): boolean {
+    return this.#skills !== undefined;
+  }
+
+  /**
+   * The saved skills a caller's runs see (pre-loaded ones first), or none
+   * when skills are disabled.
+   *
+   * @param options Whose skills.
+   * @returns Each skill's name, description and signature.
+   */
+  skills(options: TypesOptions = {}): SkillInfo[] {
+    return this.#skills?.list(options.caller ?? "library") ?? [];
+  }
+
+  /**
+   * What the guest's `fetch` may reach (`network.allow`, without the headers
+   * the broker adds); empty when the guest has no `fetch`.
+   *
+   * @returns The rules, in order.
+   */
+  networkRules(): NetworkRuleInfo[] {
+    return this.#network.rules;
   }
 
   /**
@@ -529,7 +611,15 @@ export class Broker {
    * @throws {RangeError} When `limit` is not a positive whole number.
    */
   searchTools(query: string, options?: SearchToolsOptions): ToolMatch[] {
-    return searchTools(this.tools(), query, options);
+    if (this.#skills === undefined) {
+      return searchTools(this.tools(), query, options);
+    }
+    return searchToolsAndSkills(
+      this.tools(),
+      this.#skills.list(options?.caller ?? "library"),
+      query,
+      options,
+    );
   }
 
   /**
@@ -558,6 +648,7 @@ export class Broker {
       await Promise.all([
         this.#sessions.store.close?.(),
         this.#learned?.close(),
+        this.#skills?.close(),
       ]);
     } finally {
       // A live thread would keep the process running.
@@ -616,6 +707,16 @@ export async function createBroker(
 }
 
 const _MAX_PREPARE_THREADS = 4;
+
+/** Options of {@linkcode Broker.types} and {@linkcode Broker.skills}. */
+export interface TypesOptions {
+  /**
+   * Whose saved skills to include; the MCP server and the HTTP service pass
+   * their caller.
+   * @default {"library"}
+   */
+  caller?: string;
+}
 
 /** Why code is over `maxBytes` in UTF-8, or `undefined` when it is not. */
 function _codeBytesProblem(

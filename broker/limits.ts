@@ -55,6 +55,20 @@ export interface Limits {
    * @default {16777216}
    */
   maxInFlightArgBytes: number;
+  /**
+   * Bytes of one tool call's result as JSON text (UTF-8), checked in the
+   * broker before it reaches the guest. A larger result fails the run with
+   * `limit_exceeded` (`limit: "maxToolResultBytes"`).
+   * @default {16777216}
+   */
+  maxToolResultBytes: number;
+  /**
+   * Bytes of tool results (JSON text, UTF-8) one run may receive in total. A
+   * result that would pass it fails the run with `limit_exceeded`
+   * (`limit: "maxRunToolResultBytes"`).
+   * @default {268435456}
+   */
+  maxRunToolResultBytes: number;
 }
 
 /** The limits used where neither the broker nor the run sets one. */
@@ -66,6 +80,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxToolCalls: 1000,
   maxCodeBytes: 262_144,
   maxInFlightArgBytes: 16_777_216,
+  maxToolResultBytes: 16_777_216,
+  maxRunToolResultBytes: 268_435_456,
 });
 
 /**
@@ -121,6 +137,8 @@ const _MINIMUMS: Readonly<Limits> = {
   maxToolCalls: 0,
   maxCodeBytes: 1,
   maxInFlightArgBytes: 1024,
+  maxToolResultBytes: 16,
+  maxRunToolResultBytes: 16,
 };
 
 /**

@@ -5,10 +5,13 @@
  * @module
  */
 
+import type { SkillOptions } from "./skills/skills.ts";
 import type { ApprovalHandler } from "./approval/approval.ts";
 import type { AuditHook } from "./audit/record.ts";
 import type { Host } from "./host/host.ts";
 import type { Limits } from "./limits.ts";
+import type { NetworkOptions } from "./network/options.ts";
+import type { LogEntry } from "./result.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
@@ -107,6 +110,12 @@ export interface BrokerOptions {
    */
   inference?: InferenceOptions;
   /**
+   * Saved skills: guest code keeps a working program with `skills.save` and
+   * later runs of the same caller call it as `skills.<name>(args)`.
+   * @default {{ enabled: true }}
+   */
+  skills?: SkillOptions;
+  /**
    * PII tokenization: personal values in what leaves a run become tokens
    * (`[EMAIL_1]`), and tokens in tool arguments become values again.
    * @default {{ tokenize: [] } (off)}
@@ -147,6 +156,13 @@ export interface BrokerOptions {
    * @default {300000}
    */
   approvalTimeoutMs?: number;
+  /**
+   * A `fetch` for guest code, limited to `network.allow`; the broker sends
+   * each request, adding the rule's headers, which the guest never sees.
+   * Without rules the guest has no `fetch`.
+   * @default {{ allow: [] }}
+   */
+  network?: NetworkOptions;
   /**
    * Values never to show in errors, logs or results (header values of MCP
    * servers are added automatically; the CLI adds every expanded `${VAR}`).
@@ -248,6 +264,20 @@ export interface ExecuteOptions {
    * @default {"their declarations come from types()"}
    */
   toolsHint?: string;
+  /**
+   * Sees each console entry while the run goes, as the result's `logs` will
+   * hold it (within `maxLogBytes`: a cut entry as cut, then the truncation
+   * marker). Called on the broker's main thread: keep it short; what it
+   * throws is ignored.
+   * @default {undefined}
+   */
+  onLog?: (entry: LogEntry) => void;
+  /**
+   * Sees the run's number of tool calls each time it grows (1, 2, ...), for a
+   * progress display. What it throws is ignored.
+   * @default {undefined}
+   */
+  onToolCallCount?: (count: number) => void;
 }
 
 /** What the broker is doing now. */

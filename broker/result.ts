@@ -33,7 +33,8 @@ export interface ExecuteError {
    * executing and waiting, `"sessions"` when the caller has
    * `sessions.maxPerCaller` live sessions, else the limit's name:
    * `"maxResultBytes"`, `"maxToolCalls"`, `"codeBytes"`,
-   * `"toolArgumentBytes"`, `"sessionBytes"`).
+   * `"toolArgumentBytes"`, `"maxToolResultBytes"`,
+   * `"maxRunToolResultBytes"`, `"sessionBytes"`).
    */
   limit?: string;
 }

@@ -16,6 +16,7 @@ import { initCommand } from "./commands/init.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { skillsCommand } from "./commands/skills.ts";
 import { tokensCommand } from "./commands/tokens.ts";
 import { toolsCommand } from "./commands/tools.ts";
 
@@ -24,6 +25,7 @@ const _COMMANDS: readonly Command[] = [
   serveCommand,
   mcpCommand,
   toolsCommand,
+  skillsCommand,
   tokensCommand,
   authCommand,
   initCommand,

@@ -12,8 +12,9 @@
 
 import type {
   BrokerFrame,
-  createFrameDecoder,
+  createFrameSplitter,
   encodeFrame,
+  encodeFrameHead,
   RuntimeFrame,
 } from "./protocol.ts";
 import type { createInboxWriter } from "./inbox.ts";
@@ -26,7 +27,9 @@ export interface RuntimeDeps {
   /** From `protocol.ts`. */
   encodeFrame: typeof encodeFrame;
   /** From `protocol.ts`. */
-  createFrameDecoder: typeof createFrameDecoder;
+  encodeFrameHead: typeof encodeFrameHead;
+  /** From `protocol.ts`. */
+  createFrameSplitter: typeof createFrameSplitter;
   /** From `protocol.ts`. */
   protocolVersion: number;
   /** From `protocol.ts`. */
@@ -62,13 +65,28 @@ export function runtimeMain(deps: RuntimeDeps): void {
     send(header, payload);
   }
 
+  const encoder = new TextEncoder();
+  async function writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await stdout.write(bytes.subarray(offset));
+    }
+  }
+  // A large payload (a result, a tool argument) is written after its head,
+  // not copied into one buffer with it.
   function send(header: RuntimeFrame, payload?: string): void {
-    const bytes = deps.encodeFrame(header, payload);
+    const body = payload === undefined || payload === ""
+      ? undefined
+      : encoder.encode(payload);
+    if (body === undefined || body.length < 65_536) {
+      const bytes = deps.encodeFrame(header, body);
+      writing = writing.then(() => writeAll(bytes));
+      return;
+    }
+    const head = deps.encodeFrameHead(header, body.length);
     writing = writing.then(async () => {
-      let offset = 0;
-      while (offset < bytes.length) {
-        offset += await stdout.write(bytes.subarray(offset));
-      }
+      await writeAll(head);
+      await writeAll(body);
     });
   }
 
@@ -102,7 +120,12 @@ export function runtimeMain(deps: RuntimeDeps): void {
         send({ t: "ready", v: deps.protocolVersion, deno: Deno.version.deno });
         break;
       case "call":
-        send({ t: "call", id: m.id, ns: m.ns, name: m.name }, String(m.json));
+        send(
+          typeof m.skill === "string"
+            ? { t: "call", id: m.id, ns: m.ns, name: m.name, skill: m.skill }
+            : { t: "call", id: m.id, ns: m.ns, name: m.name },
+          String(m.json),
+        );
         break;
       case "log":
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
@@ -141,28 +164,40 @@ export function runtimeMain(deps: RuntimeDeps): void {
     (event) => guestRealmFailed(event, event.reason),
   );
 
-  function handle(header: BrokerFrame, payload: Uint8Array): void {
+  // A payload is relayed to the Worker as it arrives from the pipe: the
+  // inbox takes its bytes in parts, and the Worker decodes them as they come.
+  let relaying = false;
+  function handle(header: BrokerFrame, payloadBytes: number): void {
+    relaying = false;
     switch (header.t) {
       case "exec":
         maxLogBytes = header.maxLogBytes;
-        toWorker({
+        inbox.begin({
           type: "exec",
           namespaces: header.namespaces,
           methods: header.methods,
           maxLogBytes: header.maxLogBytes,
-        }, payload);
+          fetch: header.fetch === true,
+          skills: header.skills,
+        }, payloadBytes);
+        relaying = true;
         break;
       case "result":
-        toWorker(
-          header.ok ? { type: "result", id: header.id, ok: true } : {
-            type: "result",
-            id: header.id,
-            ok: false,
-            code: header.code,
-            tool: header.tool,
-          },
-          payload,
+        inbox.begin(
+          header.ok
+            ? header.text === true
+              ? { type: "result", id: header.id, ok: true, text: true }
+              : { type: "result", id: header.id, ok: true }
+            : {
+              type: "result",
+              id: header.id,
+              ok: false,
+              code: header.code,
+              tool: header.tool,
+            },
+          payloadBytes,
         );
+        relaying = true;
         break;
       case "warm":
         toWorker({ type: "warm" });
@@ -172,13 +207,18 @@ export function runtimeMain(deps: RuntimeDeps): void {
     }
   }
 
-  // The broker is trusted; the bound only protects against a broken pipe.
-  const frames = deps.createFrameDecoder(deps.maxHeaderBytes, 2 ** 31);
+  // The broker is trusted; a header over the bound means a broken pipe.
+  const split = deps.createFrameSplitter(deps.maxHeaderBytes, {
+    header: (text, payloadBytes) => handle(JSON.parse(text), payloadBytes),
+    payload: (bytes) => {
+      if (relaying) inbox.append(bytes);
+    },
+  });
   function receive(chunk: Uint8Array): void {
-    frames.push(chunk);
-    for (let f = frames.next(); f !== undefined; f = frames.next()) {
-      if (!("payload" in f)) Deno.exit(70);
-      handle(JSON.parse(f.header), f.payload);
+    try {
+      split(chunk);
+    } catch {
+      Deno.exit(70);
     }
   }
   (async () => {

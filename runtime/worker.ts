@@ -26,9 +26,10 @@
  */
 
 import type { createGuestConsole } from "./console.ts";
+import type { createGuestFetch } from "./fetch.ts";
 import type { readInbox } from "./inbox.ts";
 import type { JsonEncoder, JsonEncoderOptions } from "./json.ts";
-import type { GuestErrorCode, LogLevel } from "./protocol.ts";
+import type { GuestErrorCode, LogLevel, SkillSource } from "./protocol.ts";
 
 /**
  * Headers of the messages the main thread writes into the inbox; each has a
@@ -37,15 +38,20 @@ import type { GuestErrorCode, LogLevel } from "./protocol.ts";
 export type ToWorkerMessage =
   /** Payload: none. */
   | { type: "warm" }
-  /** Payload: the prepared code. */
+  /** Payload: each skill's prepared code, in order, then the run's code. */
   | {
     type: "exec";
     namespaces: Record<string, string[]>;
     methods: Record<string, string[]>;
     maxLogBytes: number;
+    fetch: boolean;
+    skills: SkillSource[];
   }
-  /** Payload: the tool's value as JSON text, empty for `undefined`. */
-  | { type: "result"; id: number; ok: true }
+  /**
+   * Payload: the tool's value as JSON text, empty for `undefined`; with
+   * `text`, the value is a string and the payload is the string itself.
+   */
+  | { type: "result"; id: number; ok: true; text?: true }
   /** Payload: the error message. */
   | {
     type: "result";
@@ -59,7 +65,14 @@ export type ToWorkerMessage =
 export type FromWorkerMessage =
   | { type: "booted" }
   | { type: "ready" }
-  | { type: "call"; id: number; ns: string; name: string; json: string }
+  | {
+    type: "call";
+    id: number;
+    ns: string;
+    name: string;
+    json: string;
+    skill?: string;
+  }
   | { type: "log"; level: LogLevel; message: string }
   | { type: "done"; json: string | undefined }
   | { type: "fail"; code: GuestErrorCode; message: string };
@@ -75,6 +88,10 @@ export interface WorkerDeps {
   createGuestConsole: typeof createGuestConsole;
   /** The inbox reader from `inbox.ts`. */
   readInbox: typeof readInbox;
+  /** The factory from `fetch.ts`. */
+  createGuestFetch: typeof createGuestFetch;
+  /** `FETCH_NAMESPACE` from `protocol.ts`. */
+  fetchNamespace: string;
   /** Nesting limit for values crossing the boundary. */
   maxJsonDepth: number;
 }
@@ -154,9 +171,12 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const PromiseCtor = Promise;
   const promiseReject = Promise.reject;
   const promiseThen = Promise.prototype.then;
+  const FunctionCtor = Function as unknown as new (
+    ...parameters: string[]
+  ) => (...args: unknown[]) => unknown;
   const AsyncFunctionCtor = (async function () {}).constructor as new (
-    body: string,
-  ) => () => Promise<unknown>;
+    ...parameters: string[]
+  ) => (...args: unknown[]) => Promise<unknown>;
   const slice = String.prototype.slice;
   const startsWith = String.prototype.startsWith;
   const endsWith = String.prototype.endsWith;
@@ -172,6 +192,11 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
   const textEncoder = new TextEncoder();
   const encodeText = TextEncoder.prototype.encode;
   const preventDefault = Event.prototype.preventDefault;
+  // Made now, while the intrinsics it captures are still the realm's own;
+  // installed only for a run the broker allows some origins.
+  const guestFetch = deps.createGuestFetch((request) =>
+    callTool(deps.fetchNamespace, deps.fetchNamespace, request, undefined)
+  );
   // Null prototypes: Deno reads more options than these two.
   const describeOptions = { __proto__: null, colors: false, depth: 2 };
   const logOptions = { __proto__: null, colors: false, depth: 4 };
@@ -294,6 +319,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     ns: string,
     name: string,
     input: unknown,
+    skill: string | undefined,
   ): Promise<unknown> {
     let json: string;
     try {
@@ -307,45 +333,131 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     const id = nextId++;
     return new PromiseCtor((resolve, reject) => {
       apply(mapSet, pending, [id, { resolve, reject }]);
-      post({ type: "call", id, ns, name, json });
+      post(
+        skill === undefined
+          ? { type: "call", id, ns, name, json }
+          : { type: "call", id, ns, name, json, skill },
+      );
     });
+  }
+
+  type Members = {
+    [name: string]: Members | ((...args: unknown[]) => unknown);
+  };
+  let namespaceNames: string[] = [];
+  let installedNamespaces: Record<string, string[]> = {};
+  let installedMethods: Record<string, string[]> = {};
+  // Saved skills by name: their prepared code, then their compiled function.
+  const skillCode = new Map<string, string>();
+  const skillFunctions = new Map<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >();
+
+  // One namespace's members. `skill` tags the calls made through them, so
+  // the audit record can say which skill made a call (a tag the broker treats
+  // as untrusted: guest code can reach the untagged globals too).
+  function namespaceMembers(ns: string, skill: string | undefined): Members {
+    const members: Members = {};
+    for (const name of installedNamespaces[ns] ?? []) {
+      members[name] = (input?: unknown) => callTool(ns, name, input, skill);
+    }
+    // `$resources.read(uri)`: nested objects, positional arguments.
+    for (const path of installedMethods[ns] ?? []) {
+      const parts = path.split(".");
+      let target = members;
+      for (const part of parts.slice(0, -1)) {
+        target = (target[part] ??= {}) as Members;
+      }
+      target[parts[parts.length - 1]!] = (...args: unknown[]) =>
+        callTool(ns, path, args, skill);
+    }
+    if (ns === "skills") {
+      for (const name of skillCode.keys()) {
+        members[name] = (args?: unknown) => callSkill(name, args);
+      }
+    }
+    const freezeDeep = (object: Members): Members => {
+      for (const value of Object.values(object)) {
+        if (typeof value === "object") freezeDeep(value);
+      }
+      return freeze(object);
+    };
+    return freezeDeep(members);
   }
 
   function install(
     namespaces: Record<string, string[]>,
     methods: Record<string, string[]>,
   ): void {
-    type Members = {
-      [name: string]: Members | ((...args: unknown[]) => unknown);
-    };
-    const names = [...Object.keys(namespaces), ...Object.keys(methods)];
-    for (const ns of new Set(names)) {
-      const members: Members = {};
-      for (const name of namespaces[ns] ?? []) {
-        members[name] = (input?: unknown) => callTool(ns, name, input);
-      }
-      // `$resources.read(uri)`: nested objects, positional arguments.
-      for (const path of methods[ns] ?? []) {
-        const parts = path.split(".");
-        let target = members;
-        for (const part of parts.slice(0, -1)) {
-          target = (target[part] ??= {}) as Members;
-        }
-        target[parts[parts.length - 1]!] = (...args: unknown[]) =>
-          callTool(ns, path, args);
-      }
-      const freezeDeep = (object: Members): Members => {
-        for (const value of Object.values(object)) {
-          if (typeof value === "object") freezeDeep(value);
-        }
-        return freeze(object);
-      };
+    installedNamespaces = namespaces;
+    installedMethods = methods;
+    const names = new Set([
+      ...Object.keys(namespaces),
+      ...Object.keys(methods),
+      ...(skillCode.size > 0 ? ["skills"] : []),
+    ]);
+    namespaceNames = [...names];
+    for (const ns of names) {
       defineProperty(globalThis, ns, {
-        value: freezeDeep(members),
+        value: namespaceMembers(ns, undefined),
         writable: false,
         configurable: false,
         enumerable: false,
       });
+    }
+  }
+
+  // A skill is compiled on its first call: an async function of `args`
+  // inside a function of its own copies of the namespaces, whose calls carry
+  // its name. Nested, so the skill's code may declare a name a namespace has
+  // (`const memory = ...`), as a run's code may. Its code parsed as one
+  // function body when it was saved; closing it early would only reach the
+  // outer function, in the same realm.
+  function skillFunction(
+    name: string,
+  ): (...args: unknown[]) => Promise<unknown> {
+    const known = apply(mapGet, skillFunctions, [name]);
+    if (known !== undefined) return known;
+    const js = apply(mapGet, skillCode, [name]);
+    if (
+      typeof js !== "string" || !apply(startsWith, js, [PREFIX]) ||
+      !apply(endsWith, js, [SUFFIX])
+    ) {
+      throw new SyntaxErrorCtor("Prepared code is not one async function");
+    }
+    const body = apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]);
+    // Names strict code cannot bind stay globals.
+    const params = namespaceNames.filter((ns) =>
+      ns !== "arguments" && ns !== "eval"
+    );
+    const outer = new FunctionCtor(
+      ...params,
+      `"use strict";return async function (args) {${body}\n};`,
+    );
+    const fn = outer(
+      ...params.map((ns) => namespaceMembers(ns, name)),
+    ) as (args: unknown) => Promise<unknown>;
+    apply(mapSet, skillFunctions, [name, fn]);
+    return fn;
+  }
+
+  // A skill is code, not a tool call: it runs here, in this run, with this
+  // run's tools and limits. What it throws is rethrown naming the skill.
+  async function callSkill(name: string, args: unknown): Promise<unknown> {
+    try {
+      return await skillFunction(name)(args);
+    } catch (error) {
+      const own = error !== null && typeof error === "object"
+        ? apply(weakGet, ownErrors, [error])
+        : undefined;
+      const wrapped = ownError(
+        own?.code ?? "runtime_error",
+        `Skill "${name}" failed: ${own?.message ?? describe(error)}`,
+      );
+      defineProperty(wrapped, "skill", descriptor(name));
+      defineProperty(wrapped, "cause", descriptor(error));
+      throw wrapped;
     }
   }
 
@@ -363,7 +475,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
     return new AsyncFunctionCtor(
       apply(slice, js, [PREFIX.length, js.length - SUFFIX.length]),
-    );
+    ) as () => Promise<unknown>;
   }
 
   // Never rejects: whatever guest code does, the run ends with done or fail.
@@ -426,15 +538,38 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
       if (phase !== "warming") return;
       phase = "running";
       maxLogBytes = header.maxLogBytes;
+      // The skills' code comes first in the payload, then the run's own.
+      let at = 0;
+      for (const skill of header.skills) {
+        apply(mapSet, skillCode, [
+          skill.name,
+          apply(slice, payload, [at, at + skill.chars]),
+        ]);
+        at += skill.chars;
+      }
       install(header.namespaces, header.methods);
-      void run(payload);
+      if (header.fetch) {
+        defineProperty(globalThis, "fetch", {
+          __proto__: null,
+          value: guestFetch,
+          writable: true,
+          configurable: true,
+        } as PropertyDescriptor);
+      }
+      void run(apply(slice, payload, [at]));
       return;
     }
     const call = apply(mapGet, pending, [header.id]);
     if (call === undefined) return;
     apply(mapDelete, pending, [header.id]);
+    // Decoded once, then parsed once, here in the guest's Worker: the main
+    // thread only moved the bytes.
     if (header.ok) {
-      call.resolve(payload === "" ? undefined : parse(payload));
+      // Own property only: a guest may have put `text` on Object.prototype.
+      const isText = hasOwn(header, "text") && header.text === true;
+      call.resolve(
+        isText ? payload : payload === "" ? undefined : parse(payload),
+      );
     } else {
       const error = ownError(header.code, payload);
       defineProperty(error, "tool", descriptor(header.tool));

@@ -21,6 +21,11 @@ export interface AuditCall {
   /** SHA-256 (hex) of the argument's JSON text. */
   argsSha256: string;
   /**
+   * The saved skill the call was made in (`skills.<name>`), as the sandbox
+   * reports it: audit-only, never used to allow or deny a call.
+   */
+  skill?: string;
+  /**
    * The argument itself, only with `includeArgs`, and only when its JSON text
    * is at most {@linkcode MAX_AUDIT_ARG_BYTES} (else see `truncated`).
    */
@@ -39,6 +44,12 @@ export interface AuditCall {
    * `includeArgs`).
    */
   approval?: AuditApproval;
+  /**
+   * For the guest's `fetch` (`tool: "fetch"`): each hop the broker checked,
+   * the request first, then each redirect it followed. Never the headers the
+   * broker added.
+   */
+  fetch?: AuditFetchHop[];
 }
 
 /** How one wait for an approver ended, as the audit record keeps it. */
@@ -55,6 +66,22 @@ export interface AuditApproval {
   reason?: string;
   /** Milliseconds the call waited. */
   waitedMs: number;
+}
+
+/** One hop of a guest's `fetch` in {@linkcode AuditCall.fetch}. */
+export interface AuditFetchHop {
+  /** The method. */
+  method: string;
+  /** The origin (`https://api.example.com`). */
+  origin: string;
+  /** The path, without the query. */
+  path: string;
+  /** The status the server answered; absent when refused or failed. */
+  status?: number;
+  /** Bytes of the body handed to the guest, on the last hop that has one. */
+  bytes?: number;
+  /** Why the broker refused this hop. */
+  refused?: string;
 }
 
 /**

@@ -9,16 +9,19 @@
 
 import { parentPort } from "../host/thread.ts";
 import { prepareCode } from "./transform.ts";
+import { checkSignature } from "./signature.ts";
 import type { FromPrepareThread, ToPrepareThread } from "./preparer.ts";
 
 const _port = parentPort();
 
 _port.onMessage((data: unknown) => {
-  const { id, code, finished } = data as ToPrepareThread;
+  const { id, code, finished, kind } = data as ToPrepareThread;
   let reply: FromPrepareThread;
   const started = performance.now();
   try {
-    const result = prepareCode(code);
+    const result = kind === "signature"
+      ? checkSignature(code)
+      : prepareCode(code);
     reply = {
       t: "prepared",
       id,

@@ -17,6 +17,8 @@ export interface ToPrepareThread {
   id: number;
   /** The code as the guest submitted it. */
   code: string;
+  /** `"signature"` checks a skill's function type instead of preparing code. */
+  kind?: "signature";
   /**
    * One Int32 the thread sets to 1 before it answers, so a deadline timer
    * that fires late (a busy main thread) sees the answer is on its way.
@@ -39,6 +41,7 @@ export type PrepareOutcome =
 
 interface _Job {
   code: string;
+  kind?: "signature";
   timeoutMs: number;
   signal: AbortSignal | undefined;
   resolve: (outcome: PrepareOutcome) => void;
@@ -97,11 +100,44 @@ export class CodePreparer {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<PrepareOutcome> {
+    return this.#enqueue(code, timeoutMs, signal, undefined);
+  }
+
+  /**
+   * Checks that a saved skill's signature parses as one TypeScript function
+   * type (`checkSignature` in `signature.ts`), in a thread like
+   * {@linkcode CodePreparer.prepare}.
+   *
+   * @param signature The signature text.
+   * @param timeoutMs Milliseconds the check may take.
+   * @param signal Cancels the check.
+   * @returns How it ended; on success `result.js` is the trimmed signature.
+   */
+  checkSignature(
+    signature: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<PrepareOutcome> {
+    return this.#enqueue(signature, timeoutMs, signal, "signature");
+  }
+
+  #enqueue(
+    code: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    kind: "signature" | undefined,
+  ): Promise<PrepareOutcome> {
     if (this.#closed) {
       return Promise.resolve({ t: "cancelled" });
     }
     return new Promise((resolve) => {
-      const job: _Job = { code, timeoutMs, signal, resolve };
+      const job: _Job = {
+        code,
+        timeoutMs,
+        signal,
+        resolve,
+        ...(kind === undefined ? {} : { kind }),
+      };
       // Cancelled while it waits for a thread: it leaves the queue at once.
       const onAbort = () => {
         const index = this.#queue.indexOf(job);
@@ -269,6 +305,7 @@ export class CodePreparer {
       {
         id,
         code: job.code,
+        ...(job.kind === undefined ? {} : { kind: job.kind }),
         finished: finished.buffer as SharedArrayBuffer,
       } satisfies ToPrepareThread,
     );

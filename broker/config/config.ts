@@ -13,6 +13,8 @@ import { expandConfigEnv } from "./env.ts";
 import { configError, type ConfigProblem, syntaxProblem } from "./problem.ts";
 import { checkConfigSchema, serverType } from "./schema.ts";
 import { ExecboxError } from "../errors.ts";
+import type { SkillOptions } from "../skills/skills.ts";
+import { FileSkillStore } from "../skills/skill_file_store.ts";
 import type { Limits } from "../limits.ts";
 import type {
   AuditOptions,
@@ -20,6 +22,8 @@ import type {
   SessionOptions,
 } from "../options.ts";
 import type { McpServerConfig } from "../upstream/config.ts";
+import type { NetworkOptions } from "../network/options.ts";
+import { headerSecrets } from "../redact.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
@@ -55,10 +59,24 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** Connections open at once; more are closed (default 256). */
   maxConnections?: number;
+  /** `/mcp` sessions (stateful Streamable HTTP); `enabled: false` for stateless JSON. */
+  mcpSessions?: McpSessionsConfig;
   /** Token names that may list and decide approvals (`HttpAppOptions.approvers`). */
   approvers?: string[];
   /** Whether an approver may decide its own runs' calls (default false). */
   selfApproval?: boolean;
+}
+
+/** The `http.mcpSessions` section (`HttpAppOptions.mcpSessions`). */
+export interface McpSessionsConfig {
+  /** Offer sessions on `/mcp` (default true); false: stateless JSON only. */
+  enabled?: boolean;
+  /** Sessions open at once (default 256). */
+  maxSessions?: number;
+  /** Sessions one caller may have open (default 32). */
+  maxPerCaller?: number;
+  /** Milliseconds without use before a session ends (default 600000). */
+  idleTimeoutMs?: number;
 }
 
 /** The `approvals` section: calls of tools that need approval. */
@@ -111,6 +129,15 @@ export interface InferenceConfig {
   file?: string;
 }
 
+/** The `skills` section: programs guest code saves for later runs. */
+export interface SkillsConfig {
+  /** Give runs the `skills` global (`BrokerOptions.skills.enabled`). */
+  enabled?: boolean;
+  /** A JSON file (mode 0600) that keeps callers' skills across restarts (else in memory). */
+  file?: string;
+  /** A folder of `.ts` files pre-loaded as skills for every caller. */
+  preload?: string;
+}
 /**
  * The `privacy` section: PII tokenization between tools, as
  * `BrokerOptions.privacy` takes it (`key` usually `"${EXECBOX_PRIVACY_KEY}"`).
@@ -133,10 +160,14 @@ export interface ExecboxConfig {
   audit: AuditConfig;
   /** Return types learned from results. */
   inference: InferenceConfig;
+  /** Saved skills. */
+  skills: SkillsConfig;
   /** PII tokenization. */
   privacy: PrivacyConfig;
   /** Calls of tools that need approval. */
   approvals: ApprovalsConfig;
+  /** The guest's `fetch`: `BrokerOptions.network`. */
+  network: NetworkOptions;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -208,10 +239,14 @@ export interface ConfigBrokerOptions {
   audit?: AuditOptions;
   /** Return types learned from results. */
   inference?: InferenceOptions;
+  /** Saved skills. */
+  skills?: SkillOptions;
   /** PII tokenization. */
   privacy?: PrivacyOptions;
   /** How long a call waits for its approver, in milliseconds. */
   approvalTimeoutMs?: number;
+  /** The guest's `fetch`. */
+  network?: NetworkOptions;
 }
 
 /**
@@ -327,6 +362,12 @@ function _fromTree(
   for (const token of [http.token, ...Object.values(http.tokens ?? {})]) {
     if (token !== undefined) secrets.add(token);
   }
+  const network = (data.network ?? {}) as NetworkOptions;
+  for (const rule of network.allow ?? []) {
+    for (const value of Object.values(rule.headers ?? {})) {
+      for (const secret of headerSecrets(value)) secrets.add(secret);
+    }
+  }
   // JSON has no `undefined`, so zod's `?: T | undefined` holds no undefined.
   const config: ExecboxConfig = {
     mcpServers,
@@ -346,8 +387,14 @@ function _fromTree(
       "file",
       baseDir,
     ),
+    skills: _resolved(
+      _resolved((data.skills ?? {}) as SkillsConfig, "file", baseDir),
+      "preload",
+      baseDir,
+    ),
     privacy: (data.privacy ?? {}) as PrivacyConfig,
     approvals: (data.approvals ?? {}) as ApprovalsConfig,
+    network,
   };
   for (const secret of client?.secrets ?? []) secrets.add(secret);
   return { config, secrets: [...secrets] };
@@ -499,6 +546,9 @@ export function brokerOptionsFromConfig(
       ...(includeArgs === undefined ? {} : { includeArgs }),
     };
   }
+  if (Object.keys(config.network).length > 0) {
+    options.network = config.network;
+  }
   const { enabled, file } = config.inference;
   if (enabled !== undefined || file !== undefined) {
     options.inference = {
@@ -507,6 +557,19 @@ export function brokerOptionsFromConfig(
       ...(file === undefined || enabled === false
         ? {}
         : { store: new FileShapeStore({ file }) }),
+    };
+  }
+  const skills = config.skills;
+  if (
+    skills.enabled !== undefined || skills.file !== undefined ||
+    skills.preload !== undefined
+  ) {
+    options.skills = {
+      ...(skills.enabled === undefined ? {} : { enabled: skills.enabled }),
+      ...(skills.file === undefined || skills.enabled === false
+        ? {}
+        : { store: new FileSkillStore({ file: skills.file }) }),
+      ...(skills.preload === undefined ? {} : { preload: skills.preload }),
     };
   }
   if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;

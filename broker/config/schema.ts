@@ -12,6 +12,8 @@ import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
 import { DEFAULT_LIMITS, mergeLimits } from "../limits.ts";
 import { nearestKey } from "./nearest_key.ts";
 import { BUILT_IN_DETECTORS } from "../privacy/detectors.ts";
+import { AllowList } from "../network/allow_list.ts";
+import type { NetworkRule } from "../network/options.ts";
 import {
   DEFAULT_HEADERS_TIMEOUT_MS as _HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS as _REQUEST_TIMEOUT_MS,
@@ -135,6 +137,8 @@ const _limits = z.strictObject({
   maxToolCalls: _limit.optional(),
   maxCodeBytes: _limit.optional(),
   maxInFlightArgBytes: _limit.optional(),
+  maxToolResultBytes: _limit.optional(),
+  maxRunToolResultBytes: _limit.optional(),
 }, { error: "must be an object" }).superRefine((limits, ctx) => {
   for (const [key, value] of Object.entries(limits)) {
     try {
@@ -177,6 +181,12 @@ const _schema = z.strictObject({
     maxConnections: _whole(1).optional(),
     approvers: _strings.optional(),
     selfApproval: _bool.optional(),
+    mcpSessions: z.strictObject({
+      enabled: _bool.optional(),
+      maxSessions: _whole(1).optional(),
+      maxPerCaller: _whole(1).optional(),
+      idleTimeoutMs: _whole(1).optional(),
+    }, { error: "must be an object" }).optional(),
   }, { error: "must be an object" }).superRefine((http, ctx) => {
     const headers = http.headersTimeoutMs ?? _HEADERS_TIMEOUT_MS;
     const request = http.requestTimeoutMs ?? _REQUEST_TIMEOUT_MS;
@@ -208,6 +218,11 @@ const _schema = z.strictObject({
     enabled: _bool.optional(),
     file: _text.optional(),
   }, { error: "must be an object" }).optional(),
+  skills: z.strictObject({
+    enabled: _bool.optional(),
+    file: _text.optional(),
+    preload: _text.optional(),
+  }, { error: "must be an object" }).optional(),
   privacy: z.strictObject({
     tokenize: z.array(
       z.union([
@@ -234,6 +249,33 @@ const _schema = z.strictObject({
   }, { error: "must be an object" }).optional(),
   approvals: z.strictObject({
     timeoutMs: _whole(1).optional(),
+  }, { error: "must be an object" }).optional(),
+  network: z.strictObject({
+    allow: z.array(
+      z.strictObject({
+        origin: _text,
+        paths: _strings.optional(),
+        methods: _strings.optional(),
+        headers: _stringRecord.optional(),
+      }, { error: "must be an object" }).superRefine((rule, ctx) => {
+        try {
+          new AllowList([rule as NetworkRule]);
+        } catch (error) {
+          ctx.addIssue({
+            code: "custom",
+            message: (error as Error).message.replace(
+              /^network\.allow\[0\]\./,
+              "",
+            ),
+          });
+        }
+      }),
+      { error: "must be an array" },
+    ).optional(),
+    timeoutMs: _whole(1).optional(),
+    maxResponseBytes: _whole(0).optional(),
+    maxRedirects: _whole(0).optional(),
+    maxConcurrent: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
 }, { error: "must be an object" });
 

@@ -32,6 +32,8 @@ function _spawn(options: SpawnOptions): HostProcess {
     pid: child.pid,
     stdin: child.stdin,
     stdout: child.stdout,
+    // A byte stream that allocates a new buffer for every read.
+    stdoutChunksOwned: true,
     stderr: child.stderr,
     status,
     kill(signal = "SIGKILL") {

@@ -48,6 +48,13 @@ export interface HostProcess {
   readonly stdin: WritableStream<Uint8Array>;
   /** The child's standard output. */
   readonly stdout: ReadableStream<Uint8Array>;
+  /**
+   * Whether each chunk `stdout` yields is a view of an `ArrayBuffer` of its
+   * own that nothing else uses, so that the reader may detach it (freeing
+   * its memory at once) when it has copied the bytes out.
+   * @default {false}
+   */
+  readonly stdoutChunksOwned?: boolean;
   /** The child's standard error. */
   readonly stderr: ReadableStream<Uint8Array>;
   /** Settles when the process has exited. */

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Broker } from "../broker.ts";
@@ -39,8 +40,12 @@ import {
   isHostHeader,
   originPolicy,
 } from "./auth.ts";
+import { trackBodyEnd } from "./body_end.ts";
+import { ExecuteEvents } from "./execute_events.ts";
 import { accessLine, requestPath } from "./log.ts";
-import { CLIENT_CLOSED_STATUS, handleMcpRequest } from "./mcp.ts";
+import { acceptsEventStream } from "./sse.ts";
+import { CLIENT_CLOSED_STATUS, handleMcpRequest, parseMcpBody } from "./mcp.ts";
+import { type McpSessionOptions, McpSessions } from "./mcp_sessions.ts";
 import {
   HttpMetrics,
   isCallerQueueFull,
@@ -60,6 +65,7 @@ import { ApprovalQueue } from "../approval/approval_queue.ts";
 import { approvalRoutes } from "./approvals.ts";
 
 export { assertSafeBinding } from "./auth.ts";
+export type { McpSessionOptions } from "./mcp_sessions.ts";
 
 /** Options of {@linkcode createHttpApp}. */
 export interface HttpAppOptions {
@@ -113,10 +119,28 @@ export interface HttpAppOptions {
    */
   log?: (line: string) => void;
   /**
-   * Options of the MCP server each `/mcp` request gets.
+   * Options of the MCP server each `/mcp` session or request gets.
    * @default {{}}
    */
   mcp?: McpServerOptions;
+  /**
+   * `/mcp` sessions (MCP Streamable HTTP, stateful): an `initialize` starts
+   * a session (`Mcp-Session-Id`) with its own MCP server, whose answers come
+   * as event streams, so it can send progress notifications and requests
+   * (elicitation) to its client; `GET` opens its stream of server messages
+   * and `DELETE` ends it. A `POST` without a session id that is not
+   * `initialize` is still answered statelessly. `false`: every request is
+   * stateless, answered in JSON by a server of its own.
+   * @default {{ maxSessions: 256, maxPerCaller: 32, idleTimeoutMs: 600000 }}
+   */
+  mcpSessions?: McpSessionOptions | false;
+  /**
+   * Aborting it ends every `/mcp` session (those with a running call once
+   * the call ends), so the server's shutdown is not held by their event
+   * streams; `execbox serve` aborts it when it stops.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
   /**
    * Callers (token names) that may list the calls waiting for approval
    * (`GET /v1/approvals`) and decide them (`POST /v1/approvals/{id}`). A
@@ -216,7 +240,27 @@ export function createHttpApp(
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
   const approvals = new ApprovalQueue();
+  // The request a session's run was started by, for its access line.
+  const mcpRequest = new AsyncLocalStorage<Context>();
+  const sessions = options.mcpSessions === false
+    ? undefined
+    : new McpSessions(broker, {
+      ...options.mcpSessions,
+      // A session's server asks its client (elicitation); a client that
+      // cannot elicit has its calls wait at /v1/approvals.
+      mcp: { onApprovalWithoutElicitation: approvals.handler, ...options.mcp },
+      onRun: (run) => {
+        const c = mcpRequest.getStore();
+        if (c === undefined) metrics.record(run);
+        else recordRun(c, run);
+      },
+    });
+  options.signal?.addEventListener("abort", () => void sessions?.close(), {
+    once: true,
+  });
   const outcomes = new WeakMap<Context, string>();
+  // Streamed responses: the access line waits for the end of their run.
+  const streaming = new WeakMap<Context, Promise<void>>();
   const recordRun = (c: Context, run: ExecuteResult) => {
     metrics.record(run);
     outcomes.set(c, runOutcome(run));
@@ -245,14 +289,18 @@ export function createHttpApp(
       }
       status = c.res.status;
     } finally {
-      log?.(accessLine({
-        method: c.req.method,
-        url: c.req.url,
-        status,
-        durationMs: performance.now() - startedAt,
-        caller: c.var.caller,
-        outcome: outcomes.get(c),
-      }));
+      const write = () =>
+        log?.(accessLine({
+          method: c.req.method,
+          url: c.req.url,
+          status,
+          durationMs: performance.now() - startedAt,
+          caller: c.var.caller,
+          outcome: outcomes.get(c),
+        }));
+      const pending = streaming.get(c);
+      if (pending === undefined) write();
+      else void pending.then(write);
     }
   });
 
@@ -314,21 +362,45 @@ export function createHttpApp(
     },
     limitBody,
     async (c) => {
-      const signal = c.req.raw.signal;
       const text = await _readBody(c);
       if (text instanceof Response) return text;
       const parsed = parseExecuteBody(text, broker.limits);
       if ("error" in parsed) return _error(400, parsed.error, parsed.message);
+      // Accept: text/event-stream: logs as they come, then the result.
+      const events = acceptsEventStream(c.req.header("accept"))
+        ? new ExecuteEvents()
+        : undefined;
+      const signal = events === undefined
+        ? c.req.raw.signal
+        : AbortSignal.any([c.req.raw.signal, events.stream.signal]);
       let run: ExecuteResult;
       try {
-        run = await broker.execute(parsed.code, {
+        const running = broker.execute(parsed.code, {
           signal,
           limits: parsed.limits,
           caller: c.get("caller"),
-          onApproval: approvals.handler,
+          onApproval: events === undefined
+            ? approvals.handler
+            : events.approvals(approvals.handler),
           ...(parsed.session === undefined ? {} : { session: parsed.session }),
+          ...(events === undefined ? {} : { onLog: events.onLog }),
         });
+        const early = await events?.firstLogOrResult(running);
+        if (events !== undefined && early === undefined) {
+          streaming.set(
+            c,
+            running.then((run) => {
+              recordRun(c, run);
+              events.end(run);
+            }, (error: unknown) => {
+              events.fail("internal_error", (error as Error).message);
+            }),
+          );
+          return events.stream.response();
+        }
+        run = early ?? await running;
       } catch (error) {
+        events?.stream.close();
         if (error instanceof ExecboxError && error.code === "broker_closed") {
           return _error(503, "broker_closed", error.message);
         }
@@ -336,17 +408,24 @@ export function createHttpApp(
       }
       recordRun(c, run);
       if (signal.aborted) {
+        events?.stream.close();
         return new Response(null, { status: CLIENT_CLOSED_STATUS });
       }
       if (!run.ok && isQueueFull(run)) {
+        events?.stream.close();
         return _error(503, "queue_full", run.error.message, {
           "Retry-After": "1",
         });
       }
       if (!run.ok && isCallerQueueFull(run)) {
+        events?.stream.close();
         return _error(429, "caller_queue_full", run.error.message, {
           "Retry-After": "1",
         });
+      }
+      if (events !== undefined) {
+        events.end(run);
+        return events.stream.response();
       }
       return c.json(run);
     },
@@ -355,9 +434,18 @@ export function createHttpApp(
   app.get("/v1/tools", guard, (c) => {
     const parsed = parseToolsQuery(c.req.query());
     if ("error" in parsed) return _error(400, parsed.error, parsed.message);
-    return c.json(broker.searchTools(parsed.words, parsed.options));
+    return c.json(
+      broker.searchTools(parsed.words, {
+        ...parsed.options,
+        caller: c.get("caller"),
+      }),
+    );
   });
-  app.get("/v1/types", guard, (c) => c.text(broker.types()));
+  app.get(
+    "/v1/types",
+    guard,
+    (c) => c.text(broker.types({ caller: c.get("caller") })),
+  );
   app.get(
     "/metrics",
     guard,
@@ -374,6 +462,20 @@ export function createHttpApp(
     async (c) => {
       const text = await _readBody(c);
       if (text instanceof Response) return text;
+      if (sessions !== undefined) {
+        const parsed = parseMcpBody(text, maxBatch);
+        if (parsed instanceof Response) return parsed;
+        const answered = await mcpRequest.run(
+          c,
+          () => sessions.post(c.req.raw, c.get("caller"), parsed.body),
+        );
+        if (answered !== undefined) {
+          // Answers stream: the access line waits for their end.
+          const tracked = trackBodyEnd(answered);
+          streaming.set(c, tracked.ended);
+          return tracked.response;
+        }
+      }
       return await handleMcpRequest(broker, c.req.raw, {
         body: text,
         mcp: {
@@ -389,6 +491,14 @@ export function createHttpApp(
     },
   );
 
+  if (sessions !== undefined) {
+    app.on(
+      ["GET", "DELETE"],
+      "/mcp",
+      guard,
+      (c) => sessions.handle(c.req.raw, c.get("caller")),
+    );
+  }
   approvalRoutes(app, {
     queue: approvals,
     guard,
@@ -408,7 +518,7 @@ export function createHttpApp(
       ["/v1/types", "GET, HEAD"],
       ["/metrics", "GET, HEAD"],
       // Stateless: no session to resume with GET or to end with DELETE.
-      ["/mcp", "POST"],
+      ["/mcp", sessions === undefined ? "POST" : "GET, POST, DELETE"],
     ] as const
   ) {
     app.all(path, (c) =>

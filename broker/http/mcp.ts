@@ -46,22 +46,12 @@ export async function handleMcpRequest(
   request: Request,
   options: McpRequestOptions,
 ): Promise<Response> {
-  let parsedBody: unknown;
-  try {
-    parsedBody = JSON.parse(options.body);
-  } catch {
-    // The transport's own answer to a body that is not JSON.
-    return _jsonRpcError(-32700, "Parse error: Invalid JSON");
-  }
-  if (Array.isArray(parsedBody) && parsedBody.length > options.maxBatch) {
-    return _jsonRpcError(
-      -32600,
-      `Invalid Request: a batch may hold at most ${options.maxBatch} messages (maxBatch), got ${parsedBody.length}`,
-    );
-  }
+  const parsed = parseMcpBody(options.body, options.maxBatch);
+  if (parsed instanceof Response) return parsed;
+  const parsedBody = parsed.body;
   const runs = new Set<Promise<unknown>>();
   const server = createMcpServer(
-    _observedBroker(broker, options.onRun, runs),
+    observedBroker(broker, options.onRun, runs),
     options.mcp,
   );
   // No sessionIdGenerator: stateless, so any instance can answer any call.
@@ -97,11 +87,54 @@ export async function handleMcpRequest(
   }
 }
 
-/** A JSON-RPC error with no id, as a 400 (as the SDK's transport answers). */
-function _jsonRpcError(code: number, message: string): Response {
+/**
+ * The JSON of a `POST /mcp` body, or the JSON-RPC error that answers it: a
+ * body that is not JSON, or a batch larger than `maxBatch` (refused before
+ * any of it runs).
+ *
+ * @param text The body.
+ * @param maxBatch The most messages a batch may hold.
+ * @returns The parsed body, or a 400 response.
+ */
+export function parseMcpBody(
+  text: string,
+  maxBatch: number,
+): { body: unknown } | Response {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // The transport's own answer to a body that is not JSON.
+    return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
+  }
+  if (Array.isArray(body) && body.length > maxBatch) {
+    return jsonRpcError(
+      400,
+      -32600,
+      `Invalid Request: a batch may hold at most ${maxBatch} messages (maxBatch), got ${body.length}`,
+    );
+  }
+  return { body };
+}
+
+/**
+ * A JSON-RPC error with no id, as the SDK's transport answers.
+ *
+ * @param status The HTTP status.
+ * @param code The JSON-RPC error code.
+ * @param message What failed.
+ * @param headers Further headers (`Retry-After`).
+ * @returns The response.
+ */
+export function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return Response.json(
     { jsonrpc: "2.0", error: { code, message }, id: null },
-    { status: 400 },
+    { status, headers },
   );
 }
 
@@ -109,8 +142,13 @@ function _jsonRpcError(code: number, message: string): Response {
  * The broker as the MCP server sees it, with every run reported and held in
  * `runs` until reported. A proxy because `Broker` keeps its state in private
  * fields: each method runs on the real broker.
+ *
+ * @param broker The real broker.
+ * @param onRun Called with each run's result.
+ * @param runs Holds each run until it is reported.
+ * @returns The proxy.
  */
-function _observedBroker(
+export function observedBroker(
   broker: Broker,
   onRun: (run: ExecuteResult) => void,
   runs: Set<Promise<unknown>>,

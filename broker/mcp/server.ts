@@ -20,6 +20,7 @@ import { type Limits, mergeLimits, positiveInteger } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ApprovalHandler } from "../approval/approval.ts";
 import { elicitationApprover, type SendClientRequest } from "./elicitation.ts";
+import { LogProgress } from "./progress.ts";
 import {
   executeDescription,
   executeText,
@@ -182,6 +183,7 @@ export function createMcpServer(
       limits: { timeoutMs: effective.timeoutMs, memoryMb: effective.memoryMb },
       maxNamespaces,
       instructions: options.instructions ?? "",
+      caller: options.caller ?? "mcp",
     }),
     inputSchema: {
       code: z.string(),
@@ -195,6 +197,17 @@ export function createMcpServer(
     // both tools' definitions with 300 tools.
   }, async ({ code, session }, extra): Promise<CallToolResult> => {
     let run: ExecuteResult;
+    // With a progress token, logs go out while the run goes (over HTTP, on
+    // the request's event stream: /mcp with sessions).
+    const token = extra._meta?.progressToken;
+    const progress = token === undefined
+      ? undefined
+      : new LogProgress((update) =>
+        extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, ...update },
+        })
+      );
     try {
       run = await broker.execute(code, {
         signal: extra.signal,
@@ -208,8 +221,13 @@ export function createMcpServer(
             options.onApprovalWithoutElicitation,
           ),
         ...(session === undefined ? {} : { session }),
+        ...(progress === undefined
+          ? {}
+          : { onLog: (entry) => progress.add(entry) }),
       });
+      await progress?.flush();
     } catch (error) {
+      await progress?.flush();
       if (!(error instanceof ExecboxError)) throw error;
       return {
         content: [{
@@ -245,6 +263,7 @@ export function createMcpServer(
     const matches = broker.searchTools(query, {
       limit: limit ?? _SEARCH_LIMIT,
       detail: detail ?? _SEARCH_DETAIL,
+      caller: options.caller ?? "mcp",
     });
     // Text only: structured matches repeat the text (declarations included)
     // at two to three times its tokens.

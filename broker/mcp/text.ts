@@ -10,6 +10,8 @@ import type { Broker } from "../broker.ts";
 import { type Limits, logEntryBytes, logTruncationMessage } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ToolMatch } from "../types/search.ts";
+import { ruleText } from "../network/declaration.ts";
+import type { NetworkRuleInfo } from "../network/options.ts";
 
 const _encoder = new TextEncoder();
 
@@ -24,12 +26,18 @@ export function executeDescription(
     limits: Pick<Limits, "timeoutMs" | "memoryMb">;
     maxNamespaces: number;
     instructions: string;
+    caller?: string;
   },
 ): string {
   const counts = new Map<string, number>();
   for (const tool of broker.tools()) {
     counts.set(tool.namespace, (counts.get(tool.namespace) ?? 0) + 1);
   }
+  // The caller's saved skills count as one more namespace.
+  const skills = broker.skills(
+    options.caller === undefined ? {} : { caller: options.caller },
+  ).length;
+  if (skills > 0) counts.set("skills", skills);
   const listed = [...counts].slice(0, options.maxNamespaces)
     .map(([namespace, count]) => `${namespace} (${count})`);
   const rest = counts.size - listed.length;
@@ -38,7 +46,7 @@ export function executeDescription(
     : `Namespaces (tool count): ${listed.join(", ")}${
       rest > 0 ? `, and ${rest} more: use search_tools to find them` : ""
     }.`;
-  const text = [
+  const lines = [
     "Run TypeScript or JavaScript in a sandbox whose only globals beyond the language are the tool namespaces listed below, and get its result. Prefer one program that calls several tools and returns just what you need over many small calls.",
     "",
     "- The code runs as the body of an async function: use top-level await.",
@@ -46,12 +54,20 @@ export function executeDescription(
     "- Each tool is an async function under its namespace that takes one object argument: `await ns.tool({ ... })`.",
     "- console.log output comes back as logs.",
     '- Before calling a tool, get its exact signature with search_tools and detail "full".',
-    "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
+    _networkText(broker.networkRules()),
     `- ${_limitsText(options.limits)}`,
     ...(broker.tokenizes ? [_PRIVACY_LINE] : []),
     "",
     namespaces,
-  ].join("\n");
+  ];
+  if (broker.skillsEnabled) {
+    lines.splice(
+      lines.indexOf("- console.log output comes back as logs.") + 1,
+      0,
+      "- `skills.save({ name, description, code, signature? })` keeps a program (a function body of `args`) for later runs: `skills.<name>(args)`.",
+    );
+  }
+  const text = lines.join("\n");
   return options.instructions === ""
     ? text
     : `${text}\n\n${options.instructions}`;
@@ -59,6 +75,14 @@ export function executeDescription(
 
 const _PRIVACY_LINE =
   "- Personal data (emails, phone numbers, ...) in results, logs and errors comes back as tokens such as [EMAIL_1]; pass a token as it is in a tool argument and the tool gets the real value.";
+function _networkText(rules: readonly NetworkRuleInfo[]): string {
+  if (rules.length === 0) {
+    return "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.";
+  }
+  return `- The standard fetch reaches only: ${
+    rules.map(ruleText).join("; ")
+  } (credentials are added for you; any other request throws a TypeError; each request counts as a tool call). Nothing else exists: no imports, no file system, no Deno or process.`;
+}
 
 function _limitsText(limits: Pick<Limits, "timeoutMs" | "memoryMb">): string {
   const { timeoutMs, memoryMb } = limits;

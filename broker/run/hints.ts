@@ -1,6 +1,7 @@
 /**
  * Hints for the model: a run that failed because the code reached for
- * something execbox does not offer (`fetch`, `require`, `Deno`, an import)
+ * something execbox does not offer (`require`, `Deno`, an import, or `fetch`
+ * where no origin is allowed)
  * keeps its error text and gets a sentence saying so and pointing at the
  * tools, worded by the surface that shows it.
  *
@@ -72,7 +73,10 @@ export function unavailableHint(
   const name = (_NOT_DEFINED.exec(message) ?? _NOT_A_FUNCTION.exec(message))
     ?.[1];
   let what: string;
-  if (name !== undefined && _HOST_GLOBALS.has(name)) {
+  if (name === "fetch") {
+    // fetch exists only where the operator allows origins (network.allow).
+    what = "fetch is not enabled in this execbox";
+  } else if (name !== undefined && _HOST_GLOBALS.has(name)) {
     what = `${name} is not available in execbox`;
   } else if (_IMPORT_REFUSED.some((pattern) => pattern.test(message))) {
     what = "modules cannot be imported in execbox";

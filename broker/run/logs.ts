@@ -22,10 +22,23 @@ export class RunLogs {
   readonly #max: number;
   readonly #encoder = new TextEncoder();
   readonly #privacy: RunPrivacy | undefined;
+  readonly #onEntry: ((entry: LogEntry) => void) | undefined;
 
-  constructor(maxBytes: number, privacy?: RunPrivacy) {
+  /**
+   * @param maxBytes The cap, `maxLogBytes`.
+   * @param privacy Tokenizes each entry before it is kept.
+   * @param onEntry Sees each entry as it is kept (tokenized, a cut entry as
+   * cut, then the marker), so it sees exactly the run's logs, while the run
+   * goes.
+   */
+  constructor(
+    maxBytes: number,
+    privacy?: RunPrivacy,
+    onEntry?: (entry: LogEntry) => void,
+  ) {
     this.#max = maxBytes;
     this.#privacy = privacy;
+    this.#onEntry = onEntry;
   }
 
   /**
@@ -50,7 +63,7 @@ export class RunLogs {
     const cost = Math.max(MIN_LOG_ENTRY_BYTES, bytes.length);
     if (!over && this.#bytes + cost <= this.#max) {
       this.#bytes += cost;
-      this.entries.push({ level, message });
+      this.#push({ level, message });
       return;
     }
     const room = this.#max - this.#bytes;
@@ -63,15 +76,23 @@ export class RunLogs {
       );
       // The runtime may have cut the entry inside a value before it was
       // tokenized: its start must not be shown either.
-      this.entries.push({
+      this.#push({
         level,
         message: this.#privacy === undefined ? head : dropPartialValue(head),
       });
     }
     this.#truncated = true;
-    this.entries.push({
-      level: "warn",
-      message: logTruncationMessage(this.#max),
-    });
+    this.#push({ level: "warn", message: logTruncationMessage(this.#max) });
+  }
+
+  #push(entry: LogEntry): void {
+    this.entries.push(entry);
+    if (this.#onEntry === undefined) return;
+    try {
+      // A copy: what the observer does to it never changes the result.
+      this.#onEntry({ ...entry });
+    } catch {
+      // An observer's failure is its own; the run goes on.
+    }
   }
 }

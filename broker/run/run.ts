@@ -14,12 +14,19 @@ import type {
   ProviderMethod,
   ProviderTool,
 } from "../tools/catalog.ts";
-import { encodeToolResult } from "../tools/catalog.ts";
+import { encodeToolPayload } from "../transfer/tool_payload.ts";
+import { ToolResultBudget } from "../transfer/tool_result_budget.ts";
+import { releaseText } from "../transfer/release_text.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
-import type { ExecuteError, ExecuteResult } from "../result.ts";
+import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
 import type { RuntimeProcess } from "../subprocess/runtime_process.ts";
-import type { LogLevel, RuntimeFrame } from "../../runtime/protocol.ts";
+import {
+  FETCH_NAMESPACE,
+  type LogLevel,
+  type RuntimeFrame,
+} from "../../runtime/protocol.ts";
+import { FetchRefusedError, type RunFetch } from "../network/network_access.ts";
 import { ArgumentBudget } from "./argument_budget.ts";
 import { RunLogs } from "./logs.ts";
 import { guestMessage, MAX_MESSAGE_CHARS, parsePayload } from "./payload.ts";
@@ -80,10 +87,22 @@ export interface RunOptions {
   startedAt: number;
   /** The `state` methods of the run's session, when it has one. */
   state?: readonly ProviderMethod[];
+  /**
+   * The caller's saved skills: the `skills` methods (save, list, delete) and
+   * each skill's prepared code, when skills are enabled.
+   */
+  skills?: {
+    methods: readonly ProviderMethod[];
+    sources: readonly { name: string; js: string }[];
+  };
   /** Receives one entry per call, for the audit record. */
   audit?: AuditCall[];
   /** Keep each call's arguments in `audit` (else only their hash). */
   auditArgs?: boolean;
+  /** Sees each log entry the result will hold, while the run goes. */
+  onLog?: (entry: LogEntry) => void;
+  /** Sees the number of tool calls each time it grows. */
+  onToolCallCount?: (count: number) => void;
   /**
    * PII tokenization (`BrokerOptions.privacy`): the result, logs and error
    * messages are tokenized, tool arguments detokenized right before a call
@@ -98,6 +117,8 @@ export interface RunOptions {
    * denied.
    */
   approval?: RunApproval;
+  /** The guest's `fetch`, when the broker allows some origins. */
+  fetch?: RunFetch;
 }
 
 /**
@@ -112,9 +133,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
   const { process, limits, catalog, signal } = options;
   const decoder = new TextDecoder();
   const { privacy } = options;
-  const logs = new RunLogs(limits.maxLogBytes, privacy);
+  const logs = new RunLogs(limits.maxLogBytes, privacy, options.onLog);
   const tools = new AbortController();
   const argBudget = new ArgumentBudget(limits.maxInFlightArgBytes);
+  const results = new ToolResultBudget(
+    limits.maxToolResultBytes,
+    limits.maxRunToolResultBytes,
+  );
   const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
   let toolCalls = 0;
   let settled = false;
@@ -216,11 +241,27 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     };
 
     const stateByPath = new Map((options.state ?? []).map((m) => [m.path, m]));
+    const runFetch = options.fetch;
+    const skillsByPath = new Map(
+      (options.skills?.methods ?? []).map((m) => [m.path, m]),
+    );
+    const skillNames = new Set(
+      (options.skills?.sources ?? []).map((s) => s.name),
+    );
     const lookup = (
       ns: string,
       name: string,
     ): ProviderTool | ProviderMethod | undefined =>
-      ns === "state" ? stateByPath.get(name) : catalog.lookup(ns, name);
+      ns === "state"
+        ? stateByPath.get(name)
+        : ns === "skills"
+        ? skillsByPath.get(name)
+        : catalog.lookup(ns, name);
+    // The guest's fetch is a call like a tool's: counted, bounded, audited
+    // and aborted with the run. Its policy is `network.allow`, not onToolCall.
+    const isFetch = (frame: Extract<RuntimeFrame, { t: "call" }>) =>
+      runFetch !== undefined && frame.ns === FETCH_NAMESPACE &&
+      frame.name === FETCH_NAMESPACE;
 
     // `refused`: why the call fails before it starts; else its argument's
     // bytes are in flight until it settles.
@@ -231,8 +272,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       argBytes: number,
       refused?: string,
     ) {
-      const path = `${frame.ns}.${frame.name}`;
+      const fetching = isFetch(frame);
+      const path = fetching ? "fetch" : `${frame.ns}.${frame.name}`;
       const started = performance.now();
+      // The runtime's tag is untrusted: kept for the record only, and only
+      // when it names one of this run's skills.
+      const skill = frame.skill !== undefined && skillNames.has(frame.skill)
+        ? frame.skill
+        : undefined;
       let outcome: AuditCall["outcome"] = "ok";
       // Audit entries carry tokens, and hash the tokenized form.
       let audited = args;
@@ -256,6 +303,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           durationMs: 0,
           outcome: "cancelled",
           argsSha256: sha256Hex(argsText),
+          ...(skill === undefined ? {} : { skill }),
         };
       if (entry !== undefined) {
         if (options.auditArgs) keepAuditArgs(entry, audited, argBytes);
@@ -267,14 +315,25 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
         if (refused !== undefined) throw new Error(refused);
-        const tool = lookup(frame.ns, frame.name);
+        const tool = fetching
+          ? { path, call: (a: unknown) => runFetch!(a, tools.signal, entry) }
+          : lookup(frame.ns, frame.name);
         if (tool === undefined) throw new Error(`Unknown tool ${path}`);
         // Real values go back in right before the call leaves the broker;
-        // `state` stays inside it and keeps what the guest wrote.
-        if (privacy !== undefined && frame.ns !== "state") {
+        // `state` stays inside it and keeps what the guest wrote. What a
+        // skill keeps reaches the model (declarations, search): it is saved
+        // as the model may see it, with tokens, never the values.
+        if (privacy !== undefined && frame.ns === "skills") {
+          try {
+            args = privacy.tokenizeValue(args);
+          } catch (error) {
+            if (!(error instanceof PrivacyLimitError)) throw error;
+            return fail("limit_exceeded", error.message, error.limit);
+          }
+        } else if (privacy !== undefined && frame.ns !== "state") {
           args = privacy.detokenizeValue(args);
         }
-        if (options.onToolCall !== undefined) {
+        if (options.onToolCall !== undefined && !fetching) {
           let decision;
           try {
             decision = await options.onToolCall({
@@ -282,6 +341,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
               tool: frame.name,
               originalName: "name" in tool ? tool.name : frame.name,
               args,
+              ...(skill === undefined ? {} : { skill }),
             });
           } catch (error) {
             decision = { deny: guestMessage(error) };
@@ -318,9 +378,17 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           signal: tools.signal,
           log: toolLog,
         });
+        const payload = encodeToolPayload(value);
+        const refusal = results.admit(path, payload.bytes.length);
+        if (refusal !== undefined) {
+          outcome = "tool_error";
+          return fail("limit_exceeded", refusal.message, refusal.limit);
+        }
         reply = [
-          { t: "result", id: frame.id, ok: true },
-          encodeToolResult(value),
+          payload.text
+            ? { t: "result", id: frame.id, ok: true, text: true }
+            : { t: "result", id: frame.id, ok: true },
+          payload.bytes,
         ];
       } catch (error) {
         if (error instanceof ExecboxError && error.code === "limit_exceeded") {
@@ -331,6 +399,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
           return fail("limit_exceeded", error.message, "sessionBytes");
         }
+        if (error instanceof FetchRefusedError) outcome = "denied";
         const invalid = error instanceof ExecboxError &&
           error.code === "validation_error";
         if (outcome === "ok") {
@@ -437,7 +506,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           try {
-            return finish({ result: parsePayload(decoder.decode(payload)) });
+            return finish({ result: parsePayload(releaseText(payload)) });
           } catch (error) {
             return fail(
               "internal_error",
@@ -446,6 +515,14 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           }
         }
         case "call": {
+          // The frame bound can be the log bound, which may be larger.
+          if (payload.length > payloadLimit) {
+            return fail(
+              "limit_exceeded",
+              `Tool call argument is ${payload.length} bytes, more than the limit of ${payloadLimit}`,
+              "toolArgumentBytes",
+            );
+          }
           if (toolCalls >= limits.maxToolCalls) {
             return fail(
               "limit_exceeded",
@@ -454,6 +531,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             );
           }
           toolCalls++;
+          if (options.onToolCallCount !== undefined) {
+            try {
+              options.onToolCallCount(toolCalls);
+            } catch {
+              // An observer's failure is its own; the run goes on.
+            }
+          }
           const start = (refused?: string) => {
             if (settled) return;
             let args: unknown;
@@ -483,12 +567,24 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     });
     const methods = { ...catalog.methods };
     if (options.state !== undefined) methods.state = [...stateByPath.keys()];
-    process.send({
-      t: "exec",
-      namespaces: { ...catalog.namespaces },
-      methods,
-      maxLogBytes: limits.maxLogBytes,
-    }, options.js);
+    if (options.skills !== undefined) {
+      methods.skills = [...skillsByPath.keys()];
+    }
+    // Each skill's code goes first in the payload, then the run's own.
+    const sources = options.skills?.sources ?? [];
+    process.send(
+      {
+        t: "exec",
+        namespaces: { ...catalog.namespaces },
+        methods,
+        maxLogBytes: limits.maxLogBytes,
+        skills: sources.map(({ name, js }) => ({ name, chars: js.length })),
+        ...(runFetch === undefined ? {} : { fetch: true }),
+      },
+      sources.length === 0
+        ? options.js
+        : sources.map(({ js }) => js).join("") + options.js,
+    );
   });
 }
 

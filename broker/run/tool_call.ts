@@ -14,6 +14,12 @@ export interface ToolCall {
   originalName: string;
   /** The argument the guest passed (JSON). */
   args: unknown;
+  /**
+   * The saved skill the call was made in, as the sandbox reports it: for
+   * traces and telemetry only, never for a decision (guest code can make the
+   * same call outside the skill).
+   */
+  skill?: string;
 }
 
 /** Sees a tool call before it runs; `{ deny: reason }` refuses it. */

@@ -9,10 +9,12 @@
 import { ExecboxError } from "../errors.ts";
 import type { Host, HostProcess, ProcessStatus } from "../host/host.ts";
 import type { RuntimeFiles } from "./runtime_files.ts";
+import { freeBuffer } from "../transfer/free_buffer.ts";
 import {
   type BrokerFrame,
   createFrameDecoder,
   encodeFrame,
+  encodeFrameHead,
   type FrameDecoder,
   MAX_HEADER_BYTES,
   PROTOCOL_VERSION,
@@ -92,10 +94,20 @@ function _parseHeader(text: string): RuntimeFrame | string {
         ? { t: "ready", v: f.v, deno: f.deno }
         : "bad ready frame";
     case "call":
-      return Number.isSafeInteger(f.id) && (f.id as number) > 0 &&
-          typeof f.ns === "string" && typeof f.name === "string"
-        ? { t: "call", id: f.id as number, ns: f.ns, name: f.name }
-        : "bad call frame";
+      if (
+        !Number.isSafeInteger(f.id) || (f.id as number) <= 0 ||
+        typeof f.ns !== "string" || typeof f.name !== "string" ||
+        (f.skill !== undefined && typeof f.skill !== "string")
+      ) return "bad call frame";
+      return typeof f.skill === "string"
+        ? {
+          t: "call",
+          id: f.id as number,
+          ns: f.ns,
+          name: f.name,
+          skill: f.skill,
+        }
+        : { t: "call", id: f.id as number, ns: f.ns, name: f.name };
     case "log":
       return _LOG_LEVELS.has(f.level as string)
         ? { t: "log", level: f.level as "log" }
@@ -255,8 +267,17 @@ export class RuntimeProcess {
    * Sends a frame; a write to a dead process is dropped (its `exit` event
    * reports what happened).
    */
-  async send(frame: BrokerFrame, payload?: string): Promise<void> {
+  async send(frame: BrokerFrame, payload?: string | Uint8Array): Promise<void> {
     try {
+      // A large payload is written after its head, not copied in with it.
+      if (payload instanceof Uint8Array && payload.length >= 65_536) {
+        const head = encodeFrameHead(frame, payload.length);
+        await Promise.all([
+          this.#writer.write(head),
+          this.#writer.write(payload),
+        ]);
+        return;
+      }
       await this.#writer.write(encodeFrame(frame, payload));
     } catch {
       // The process is gone; the exit event tells the run.
@@ -282,7 +303,13 @@ export class RuntimeProcess {
     try {
       for await (const chunk of this.#proc.stdout) {
         if (this.#broken) continue; // keep draining so the child never blocks
-        this.#decoder.push(chunk);
+        // A chunk the decoder copied out whole is garbage: detached, its
+        // memory is free now, not at the next collection, so a large result
+        // is not held twice while it arrives.
+        const kept = this.#decoder.push(chunk);
+        if (!kept && this.#proc.stdoutChunksOwned === true) {
+          freeBuffer(chunk);
+        }
         for (let raw = this.#decoder.next(); raw; raw = this.#decoder.next()) {
           const frame = _parseHeader(raw.header);
           if (typeof frame === "string") {

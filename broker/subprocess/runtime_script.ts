@@ -9,12 +9,15 @@
 
 import { builtinModules } from "node:module";
 import { createGuestConsole } from "../../runtime/console.ts";
+import { createGuestFetch } from "../../runtime/fetch.ts";
 import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
-  createFrameDecoder,
+  createFrameSplitter,
   encodeFrame,
+  encodeFrameHead,
+  FETCH_NAMESPACE,
   MAX_HEADER_BYTES,
   MAX_JSON_DEPTH,
   PROTOCOL_VERSION,
@@ -132,9 +135,12 @@ export function blockedImportMap(): string {
 export function runtimeSource(): string {
   const worker = `(${workerMain})({ createJsonEncoder: ${createJsonEncoder}, ` +
     `createGuestConsole: ${createGuestConsole}, readInbox: ${readInbox}, ` +
+    `createGuestFetch: ${createGuestFetch}, ` +
+    `fetchNamespace: ${JSON.stringify(FETCH_NAMESPACE)}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
-    `encodeFrame: ${encodeFrame}, createFrameDecoder: ${createFrameDecoder}, ` +
+    `encodeFrame: ${encodeFrame}, encodeFrameHead: ${encodeFrameHead}, ` +
+    `createFrameSplitter: ${createFrameSplitter}, ` +
     `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
     `createInboxWriter: ${createInboxWriter} });`;
 }

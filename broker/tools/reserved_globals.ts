@@ -242,6 +242,7 @@ export const RESERVED_GLOBALS: ReadonlySet<string> = new Set([
   "setImmediate",
   "setInterval",
   "setTimeout",
+  "skills",
   "state",
   "structuredClone",
   "undefined",

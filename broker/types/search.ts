@@ -7,6 +7,7 @@
 
 import { toolDeclaration } from "./declarations.ts";
 import type { ToolInfo } from "../tools/info.ts";
+import { skillDeclaration, type SkillInfo } from "../skills/skill.ts";
 
 /** Options for {@linkcode searchTools}. */
 export interface SearchToolsOptions {
@@ -24,6 +25,13 @@ export interface SearchToolsOptions {
    * @default {"full"}
    */
   detail?: "name" | "summary" | "full";
+  /**
+   * Whose saved skills to search as well (`Broker.searchTools` only); they
+   * match as `skills.<name>`. The MCP server and HTTP service pass their
+   * caller.
+   * @default {"library"}
+   */
+  caller?: string;
 }
 
 /** One tool found by {@linkcode searchTools}. */
@@ -168,4 +176,55 @@ function _summary(description: string): string {
 
 function _show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * {@linkcode searchTools} over tools and a caller's saved skills together:
+ * a skill is found by its name and description as `skills.<name>`, and its
+ * declaration is its member of the `skills` global.
+ *
+ * @param tools The tools.
+ * @param skills The caller's skills.
+ * @param query Words to look for.
+ * @param options How many matches and how much of each.
+ * @returns At most `limit` matches, best first.
+ * @throws {RangeError} When `limit` is not a positive integer.
+ * @throws {TypeError} When `query` is not a string or `detail` is unknown.
+ */
+export function searchToolsAndSkills(
+  tools: readonly ToolInfo[],
+  skills: readonly SkillInfo[],
+  query: string,
+  options: SearchToolsOptions = {},
+): ToolMatch[] {
+  if (skills.length === 0) return searchTools(tools, query, options);
+  const bySkill = new Map<ToolInfo, SkillInfo>();
+  for (const skill of skills) {
+    bySkill.set({
+      namespace: "skills",
+      name: skill.name,
+      originalName: skill.name,
+      description: skill.description,
+      inputSchema: { type: "object" },
+    }, skill);
+  }
+  const all = [...tools, ...bySkill.keys()];
+  const matches = searchTools(all, query, { ...options, detail: "summary" });
+  const detail = options.detail ?? "full";
+  return matches.map((match) => {
+    if (detail === "name") {
+      return { namespace: match.namespace, name: match.name, path: match.path };
+    }
+    if (detail === "summary") return match;
+    const tool = all.find((t) =>
+      t.namespace === match.namespace && t.name === match.name
+    )!;
+    const skill = bySkill.get(tool);
+    return {
+      ...match,
+      declaration: skill === undefined
+        ? toolDeclaration(tool)
+        : skillDeclaration(skill, true),
+    };
+  });
 }

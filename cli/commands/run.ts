@@ -7,6 +7,8 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { ExecuteResult } from "@execbox/core";
+import process from "node:process";
+import { Spinner } from "../_spinner.ts";
 import {
   type Command,
   configuredOptions,
@@ -24,6 +26,8 @@ const help = `Run code in the sandbox once and print its outcome.
 Usage: execbox run [FILE] [-e CODE] [options]
 
 The code comes from FILE, from -e, or from stdin when neither is given.
+Console output goes to stderr as the run makes it; on a terminal, a run that
+takes longer than a second shows its elapsed time and tool calls.
 
 Options:
   -e, --eval CODE    Code to run
@@ -84,7 +88,7 @@ function _guestLines(level: string, message: string): string {
   ).join("\n");
 }
 
-function _render(result: ExecuteResult): void {
+function _render(result: ExecuteResult, logsShown: boolean): void {
   if (result.ok) {
     // JSON escapes C0 controls in strings already; DEL and C1 it leaves.
     out(
@@ -93,8 +97,10 @@ function _render(result: ExecuteResult): void {
         : `${_escape(JSON.stringify(result.result, null, 2), _CONTROLS)}\n`,
     );
   }
-  for (const entry of result.logs) {
-    err(`${_guestLines(entry.level, entry.message)}\n`);
+  if (!logsShown) {
+    for (const entry of result.logs) {
+      err(`${_guestLines(entry.level, entry.message)}\n`);
+    }
   }
   if (!result.ok) {
     // One line, as every CLI error: newlines and tabs are escaped too.
@@ -151,15 +157,45 @@ async function _run(args: string[]): Promise<number> {
     },
     values.verbose ?? false,
   );
+  // Logs go to stderr as they come; --json keeps them in its result only.
+  const live = !values.json;
+  const spinner = live && process.stderr.isTTY
+    ? new Spinner({ write: err })
+    : undefined;
+  const approver = terminalApprover();
   try {
     const result = await broker.execute(code, {
       toolsHint: "list them with execbox tools",
-      onApproval: terminalApprover(),
+      onApproval: spinner === undefined
+        ? approver
+        // The question goes to the same terminal: no redraw while it waits.
+        : async (request, context) => {
+          spinner.pause();
+          try {
+            return await approver(request, context);
+          } finally {
+            spinner.resume();
+          }
+        },
+      ...(live
+        ? {
+          onLog: ({ level, message }) => {
+            const line = `${_guestLines(level, message)}\n`;
+            if (spinner === undefined) err(line);
+            else spinner.print(line);
+          },
+        }
+        : {}),
+      ...(spinner === undefined
+        ? {}
+        : { onToolCallCount: (n) => (spinner.toolCalls = n) }),
     });
+    spinner?.stop();
     if (values.json) out(`${JSON.stringify(result)}\n`);
-    else _render(result);
+    else _render(result, live);
     return result.ok ? 0 : 1;
   } finally {
+    spinner?.stop();
     await broker.close();
   }
 }

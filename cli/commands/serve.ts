@@ -81,7 +81,22 @@ async function _run(args: string[]): Promise<number> {
     },
     values.verbose ?? false,
   );
+  // Aborted on stop: /mcp sessions end, so their streams do not hold the drain.
+  const stopping = new AbortController();
+  const sessions = http.mcpSessions ?? {};
   const app = createHttpApp(broker, {
+    signal: stopping.signal,
+    mcpSessions: sessions.enabled === false ? false : {
+      ...(sessions.maxSessions === undefined
+        ? {}
+        : { maxSessions: sessions.maxSessions }),
+      ...(sessions.maxPerCaller === undefined
+        ? {}
+        : { maxPerCaller: sessions.maxPerCaller }),
+      ...(sessions.idleTimeoutMs === undefined
+        ? {}
+        : { idleTimeoutMs: sessions.idleTimeoutMs }),
+    },
     ...(token === undefined ? {} : { token }),
     ...(http.tokens === undefined ? {} : { tokens: http.tokens }),
     ...(http.maxBodyBytes === undefined
@@ -128,6 +143,7 @@ async function _run(args: string[]): Promise<number> {
   try {
     const why = await signalled;
     err(`execbox: ${why}: draining for up to ${drainMs} ms\n`);
+    stopping.abort();
     const drained = server.shutdown();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const inTime = await Promise.race([
@@ -145,6 +161,7 @@ async function _run(args: string[]): Promise<number> {
     err("execbox: stopped\n");
     return 0;
   } finally {
+    stopping.abort();
     removeSignals();
     await broker.close();
     await audit?.close();

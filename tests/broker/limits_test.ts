@@ -13,6 +13,8 @@ const MINIMUMS: Readonly<Limits> = {
   maxToolCalls: 0,
   maxCodeBytes: 1,
   maxInFlightArgBytes: 1024,
+  maxToolResultBytes: 16,
+  maxRunToolResultBytes: 16,
 };
 
 Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
@@ -24,6 +26,8 @@ Deno.test("DEFAULT_LIMITS holds the documented defaults and is frozen", () => {
     maxToolCalls: 1000,
     maxCodeBytes: 262_144,
     maxInFlightArgBytes: 16_777_216,
+    maxToolResultBytes: 16_777_216,
+    maxRunToolResultBytes: 268_435_456,
   });
   assert.equal(Object.isFrozen(DEFAULT_LIMITS), true);
 });

@@ -69,6 +69,6 @@ Deno.test("execbox run hints at execbox tools for a missing global", async () =>
     code: 1,
     stdout: "",
     stderr:
-      "error: runtime_error: ReferenceError: fetch is not defined (fetch is not available in execbox: the code has no network, files, processes or modules of its own and reaches other systems only through its tools; list them with execbox tools)\n",
+      "error: runtime_error: ReferenceError: fetch is not defined (fetch is not enabled in this execbox: the code has no network, files, processes or modules of its own and reaches other systems only through its tools; list them with execbox tools)\n",
   });
 });

@@ -145,3 +145,37 @@ function _runtimeChildren(pid: number): number {
   }
   return count;
 }
+
+Deno.test("execbox serve ends /mcp sessions on SIGTERM, so their streams do not hold the drain", async () => {
+  const served = await serve(["--drain", "30000"]);
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const init = await fetch(`${served.url}/mcp`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "raw", version: "1" },
+      },
+    }),
+  });
+  await init.body?.cancel();
+  const session = init.headers.get("mcp-session-id");
+  assert.ok(session);
+  // The stream of the server's own messages stays open until the session ends.
+  const stream = await fetch(`${served.url}/mcp`, {
+    headers: { ...headers, "mcp-session-id": session },
+  });
+  assert.equal(stream.status, 200);
+  served.child.kill("SIGTERM");
+  await stream.body?.pipeTo(new WritableStream());
+  assert.equal((await served.exited).code, 0);
+  assert.doesNotMatch(served.stderr(), /grace period over/);
+});

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   createFrameDecoder,
+  createFrameSplitter,
   encodeFrame,
+  encodeFrameHead,
   MAX_HEADER_BYTES,
   type OversizeFrame,
   type RawFrame,
@@ -233,4 +235,88 @@ Deno.test("createFrameDecoder() throws on a header that is not valid UTF-8", () 
   const decoder = createFrameDecoder(MAX_HEADER_BYTES, 1024);
   decoder.push(frame);
   assert.throws(() => decoder.next(), TypeError);
+});
+
+Deno.test("encodeFrameHead() followed by the payload is the frame encodeFrame() makes", () => {
+  const payload = new TextEncoder().encode("ümlaut 🦕");
+  const head = encodeFrameHead(
+    { t: "result", id: 3, ok: true },
+    payload.length,
+  );
+  const joined = new Uint8Array(head.length + payload.length);
+  joined.set(head);
+  joined.set(payload, head.length);
+  assert.deepEqual(
+    joined,
+    encodeFrame({ t: "result", id: 3, ok: true }, payload),
+  );
+});
+
+Deno.test("createFrameSplitter() passes headers and payload pieces on, in order, from 1-byte chunks", () => {
+  const events: [string, string | number][] = [];
+  const push = createFrameSplitter(MAX_HEADER_BYTES, {
+    header: (text, bytes) => events.push(["header", text], ["bytes", bytes]),
+    payload: (bytes) => events.push(["payload", bytes.length]),
+  });
+  const stream = [
+    encodeFrame({ t: "exec" }, "abc"),
+    encodeFrame({ t: "warm" }),
+    encodeFrame({ t: "result" }, "de"),
+  ];
+  for (const frame of stream) {
+    for (let i = 0; i < frame.length; i++) push(frame.subarray(i, i + 1));
+  }
+  assert.deepEqual(events, [
+    ["header", '{"t":"exec"}'],
+    ["bytes", 3],
+    ["payload", 1],
+    ["payload", 1],
+    ["payload", 1],
+    ["header", '{"t":"warm"}'],
+    ["bytes", 0],
+    ["header", '{"t":"result"}'],
+    ["bytes", 2],
+    ["payload", 1],
+    ["payload", 1],
+  ]);
+});
+
+Deno.test("createFrameSplitter() passes a payload on as views of the chunks, not copies", () => {
+  const a = encodeFrame({ t: "a" }, "first payload");
+  const b = encodeFrame({ t: "b" }, "second");
+  const whole = new Uint8Array(a.length + b.length);
+  whole.set(a);
+  whole.set(b, a.length);
+  const pieces: Uint8Array[] = [];
+  const push = createFrameSplitter(MAX_HEADER_BYTES, {
+    header: () => {},
+    payload: (bytes) => pieces.push(bytes),
+  });
+  push(whole);
+  assert.deepEqual(pieces.map((p) => new TextDecoder().decode(p)), [
+    "first payload",
+    "second",
+  ]);
+  assert.ok(pieces.every((p) => p.buffer === whole.buffer));
+});
+
+Deno.test("createFrameSplitter() throws RangeError for a header over maxHeaderBytes", () => {
+  const push = createFrameSplitter(16, { header() {}, payload() {} });
+  assert.throws(
+    () => push(encodeFrame({ t: "log", level: "info" })),
+    RangeError,
+  );
+});
+
+Deno.test("FrameDecoder.push() says whether it keeps the chunk", () => {
+  const decoder = createFrameDecoder(MAX_HEADER_BYTES, 1024);
+  const frame = encodeFrame({ t: "done" }, "x".repeat(100));
+  // The lengths and header are kept until next() reads them.
+  assert.equal(decoder.push(frame.subarray(0, 40)), true);
+  assert.equal(decoder.next(), undefined);
+  // The payload's buffer exists now: later chunks are copied into it.
+  assert.equal(decoder.push(frame.subarray(40)), false);
+  const out = decoder.next();
+  assert.ok(out !== undefined && "payload" in out);
+  assert.equal(new TextDecoder().decode(out.payload), "x".repeat(100));
 });

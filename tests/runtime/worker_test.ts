@@ -33,7 +33,7 @@ async function runPrepared(js: string): Promise<[string, string]> {
       } else ended.resolve([event.kind, JSON.stringify(event)]);
     });
     await runtime.send(
-      { t: "exec", namespaces: {}, methods: {}, maxLogBytes: 1000 },
+      { t: "exec", namespaces: {}, methods: {}, maxLogBytes: 1000, skills: [] },
       js,
     );
     return await ended.promise;

@@ -24,6 +24,7 @@ import type { AuditCall, AuditRecord } from "../../../broker/audit/record.ts";
 import { AuditLog } from "../../../broker/audit/log.ts";
 import { createHttpApp } from "../../../broker/http/app.ts";
 import { recordingHost } from "../_recording_host.ts";
+import { PROTOCOL_VERSION } from "../../../runtime/protocol.ts";
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest(
@@ -415,7 +416,7 @@ Deno.test("Broker writes an audit record for a run refused because the queue is 
 function crashingHost() {
   const source = `
 const enc = new TextEncoder();
-const h = enc.encode(JSON.stringify({ t: "ready", v: 1, deno: "2.9.6" }));
+const h = enc.encode(JSON.stringify({ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.9.6" }));
 const out = new Uint8Array(8 + h.length);
 new DataView(out.buffer).setUint32(0, h.length);
 out.set(h, 8);

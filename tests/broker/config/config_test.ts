@@ -49,8 +49,10 @@ const EMPTY: ExecboxConfig = {
   sessions: {},
   audit: {},
   inference: {},
+  skills: {},
   privacy: {},
   approvals: {},
+  network: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -159,12 +161,15 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       maxConnections: 256,
+      mcpSessions: { maxPerCaller: 8, idleTimeoutMs: 300000 },
     },
     sessions: { dir: "/etc/execbox/sessions", maxBytes: 65536, ttlMs: 600000 },
     audit: { file: "/etc/execbox/audit.jsonl", includeArgs: true },
     inference: {},
+    skills: {},
     privacy: {},
     approvals: {},
+    network: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });
@@ -325,6 +330,10 @@ Deno.test("parseConfig() reports a value of the wrong type with its path, line a
       "http.maxBatch must be a whole number of at least 1 at 3:17",
     ],
     [
+      { http: { mcpSessions: { maxPerCaler: 2 } } },
+      'unknown key "maxPerCaler" in http.mcpSessions at 4:7 (did you mean "maxPerCaller"?)',
+    ],
+    [
       { http: { maxConnections: 1.5 } },
       "http.maxConnections must be a whole number of at least 1 at 3:23",
     ],
@@ -350,6 +359,8 @@ Deno.test("parseConfig() checks limits against mergeLimits' minimums", () => {
     maxToolCalls: 0,
     maxCodeBytes: 1,
     maxInFlightArgBytes: 1024,
+    maxToolResultBytes: 16,
+    maxRunToolResultBytes: 16,
   };
   for (const [key, min] of Object.entries(minimums)) {
     // The same minimum as the broker's own check, so the two cannot drift.

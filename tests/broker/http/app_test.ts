@@ -108,6 +108,19 @@ function post(base: string, path: string, body: unknown, headers = {}) {
   });
 }
 
+/**
+ * The JSON-RPC message of an MCP answer: a JSON body, or the first event of
+ * an event stream (an `initialize` starts a session, answered as events).
+ */
+async function mcpBody(response: Response) {
+  const text = await response.text();
+  if (!response.headers.get("content-type")?.includes("text/event-stream")) {
+    return JSON.parse(text);
+  }
+  const data = text.split("\n").find((line) => line.startsWith("data: "));
+  return JSON.parse(data!.slice(6));
+}
+
 /** Asserts a JSON error response and returns its message. */
 async function assertError(
   response: Response,
@@ -214,7 +227,7 @@ Deno.test("createHttpApp() answers bad requests with JSON errors and the right s
           ["GET", "/v1/execute", "POST"],
           ["POST", "/healthz", "GET, HEAD"],
           ["DELETE", "/v1/tools", "GET, HEAD"],
-          ["GET", "/mcp", "POST"],
+          ["PUT", "/mcp", "GET, POST, DELETE"],
         ] as const
       ) {
         const response = await fetch(`${base}${path}`, { method });
@@ -651,7 +664,7 @@ Deno.test("createHttpApp() refuses foreign origins and, without a token, foreign
       origin: "https://app.example",
     });
     assert.equal(mcp.status, 200);
-    const body = await mcp.json();
+    const body = await mcpBody(mcp);
     assert.equal(body.result.serverInfo.name, "execbox");
   });
   await t.step(
@@ -712,7 +725,7 @@ Deno.test("createHttpApp() without a token accepts pages served from a loopback 
     origin: "http://localhost:6274",
   });
   assert.equal(mcp.status, 200);
-  assert.equal((await mcp.json()).result.serverInfo.name, "execbox");
+  assert.equal((await mcpBody(mcp)).result.serverInfo.name, "execbox");
 });
 
 Deno.test("createHttpApp() on Deno.serve answers a Host it cannot parse with a JSON 400 and logs it", async () => {

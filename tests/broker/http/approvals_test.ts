@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import {
   type ApprovalRequest,
@@ -15,6 +17,7 @@ import {
   createHttpApp,
   type HttpAppOptions,
 } from "../../../broker/http/app.ts";
+import { readEvents } from "./_sse.ts";
 
 const deleted: string[] = [];
 const providers = {
@@ -238,7 +241,7 @@ Deno.test("POST /v1/approvals/{id} answers 404 for an unknown id and 400 for a b
 
 Deno.test("/mcp (stateless) runs wait at /v1/approvals, even for a client that can elicit", async () => {
   await using broker = await createBroker({ providers, pool: { size: 1 } });
-  const http = client(broker);
+  const http = client(broker, { mcpSessions: false });
   const server = await denoHost.serve(http.app.fetch, {
     hostname: "127.0.0.1",
     port: 0,
@@ -276,4 +279,125 @@ Deno.test("/mcp (stateless) runs wait at /v1/approvals, even for a client that c
     await mcp.close();
     await server.shutdown();
   }
+});
+
+Deno.test("/mcp sessions ask an eliciting client, and send a client that cannot elicit to /v1/approvals", async (t) => {
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  const http = client(broker);
+  const server = await denoHost.serve(http.app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  const connect = async (elicits: boolean) => {
+    const mcp = new Client({ name: "test", version: "1.0.0" }, {
+      capabilities: elicits ? { elicitation: {} } : {},
+    });
+    if (elicits) {
+      mcp.setRequestHandler(ElicitRequestSchema, () => ({
+        action: "accept",
+        content: { approve: true },
+      }));
+    }
+    await mcp.connect(
+      new StreamableHTTPClientTransport(
+        new URL(`http://127.0.0.1:${server.address.port}/mcp`),
+        {
+          requestInit: { headers: { authorization: `Bearer ${TOKENS.agent}` } },
+        },
+      ),
+    );
+    return mcp;
+  };
+  try {
+    await t.step(
+      "the session's client approves through elicitation",
+      async () => {
+        const mcp = await connect(true);
+        try {
+          deleted.length = 0;
+          const result = await mcp.callTool({
+            name: "execute",
+            arguments: { code: `await github.delete_repo({ repo: "e" })` },
+          });
+          assert.deepEqual(result.content, [{
+            type: "text",
+            text: '"deleted e"',
+          }]);
+          assert.deepEqual(deleted, ["e"]);
+          assert.deepEqual(await http.pending(0), []);
+        } finally {
+          await mcp.close();
+        }
+      },
+    );
+    await t.step(
+      "a client without elicitation waits at /v1/approvals",
+      async () => {
+        const mcp = await connect(false);
+        try {
+          deleted.length = 0;
+          const call = mcp.callTool({
+            name: "execute",
+            arguments: { code: `await github.delete_repo({ repo: "w" })` },
+          });
+          const [request] = await http.pending();
+          assert.equal(request!.caller, "agent");
+          const decided = await http.request(
+            "ops",
+            "POST",
+            `/v1/approvals/${request!.id}`,
+            { approved: true },
+          );
+          assert.equal(decided.status, 200);
+          assert.deepEqual((await call).content, [{
+            type: "text",
+            text: '"deleted w"',
+          }]);
+        } finally {
+          await mcp.close();
+        }
+      },
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("POST /v1/execute as an event stream sends an approval event, and the result once decided", async () => {
+  await using broker = await createBroker({ providers, pool: { size: 1 } });
+  const http = client(broker);
+  deleted.length = 0;
+  const response = await http.app.request("/v1/execute", {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${TOKENS.agent}`,
+      "content-type": "application/json",
+      accept: "text/event-stream",
+    },
+    body: JSON.stringify({
+      code: `await github.delete_repo({ repo: "b" })`,
+    }),
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type")!, /text\/event-stream/);
+  const events = readEvents(response.body!);
+  // The stream starts with the request, before anyone has decided.
+  const first = (await events.next()).value!;
+  assert.equal(first.event, "approval");
+  const request = JSON.parse(first.data) as ApprovalRequest;
+  assert.equal(request.tool, "github.delete_repo");
+  assert.deepEqual(request.arguments, { repo: "b" });
+  assert.deepEqual(deleted, []);
+  const decided = await http.request(
+    "ops",
+    "POST",
+    `/v1/approvals/${request.id}`,
+    { approved: true },
+  );
+  assert.equal(decided.status, 200);
+  const last = (await events.next()).value!;
+  assert.equal(last.event, "result");
+  assert.deepEqual(JSON.parse(last.data).result, "deleted b");
+  assert.deepEqual(deleted, ["b"]);
+  assert.equal((await events.next()).done, true);
 });

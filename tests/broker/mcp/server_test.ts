@@ -111,6 +111,7 @@ const DESCRIPTION = [
   "- The result is the value of a `return` or of the last expression; it must be JSON.",
   "- Each tool is an async function under its namespace that takes one object argument: `await ns.tool({ ... })`.",
   "- console.log output comes back as logs.",
+  "- `skills.save({ name, description, code, signature? })` keeps a program (a function body of `args`) for later runs: `skills.<name>(args)`.",
   '- Before calling a tool, get its exact signature with search_tools and detail "full".',
   "- Nothing else exists: no fetch, no imports, no file system, no Deno or process.",
   "- Limits per run: 5 s (tool calls included), 128 MiB of memory.",

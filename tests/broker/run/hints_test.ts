@@ -35,16 +35,21 @@ function failed(code: "runtime_error" | "tool_error", message: string) {
 
 Deno.test("unavailableHint() names a missing host global and the way to the tools", () => {
   for (
-    const name of ["fetch", "require", "Deno", "process", "XMLHttpRequest"]
+    const name of ["require", "Deno", "process", "XMLHttpRequest"]
   ) {
     assert.equal(
       unavailableHint(`ReferenceError: ${name} is not defined`, "see types()"),
       `(${name} is not available in execbox: ${TAIL}; see types())`,
     );
   }
+  // fetch exists where the operator allows origins: the hint says so.
+  assert.equal(
+    unavailableHint("ReferenceError: fetch is not defined", "see types()"),
+    `(fetch is not enabled in this execbox: ${TAIL}; see types())`,
+  );
   assert.equal(
     unavailableHint("TypeError: globalThis.fetch is not a function", "x"),
-    `(fetch is not available in execbox: ${TAIL}; x)`,
+    `(fetch is not enabled in this execbox: ${TAIL}; x)`,
   );
 });
 
@@ -89,7 +94,7 @@ Deno.test("addUnavailableHint() changes only a runtime_error", () => {
   );
   assert.equal(
     !runtime.ok && runtime.error.message,
-    `ReferenceError: fetch is not defined (fetch is not available in execbox: ${TAIL}; x)`,
+    `ReferenceError: fetch is not defined (fetch is not enabled in this execbox: ${TAIL}; x)`,
   );
   const tool = addUnavailableHint(
     failed("tool_error", "ReferenceError: fetch is not defined"),
@@ -110,7 +115,7 @@ Deno.test("Broker.execute() appends the hint to a missing global and a refused i
     assert.deepEqual(!run.ok && run.error, {
       code: "runtime_error",
       message:
-        `ReferenceError: fetch is not defined (fetch is not available in execbox: ${TAIL}; their declarations come from types())`,
+        `ReferenceError: fetch is not defined (fetch is not enabled in this execbox: ${TAIL}; their declarations come from types())`,
     });
   });
 

@@ -5,12 +5,18 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, defineTool, ExecboxError } from "../../../mod.ts";
+import {
+  type AuditRecord,
+  createBroker,
+  defineTool,
+  ExecboxError,
+} from "../../../mod.ts";
 import { recordingHost } from "../_recording_host.ts";
+import { PROTOCOL_VERSION } from "../../../runtime/protocol.ts";
 
 function fakeRuntime(
   scenario: string,
-  ready = '{ t: "ready", v: 1, deno: "2.9.6" }',
+  ready = `{ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.9.6" }`,
 ): string {
   const source = `
 const enc = new TextEncoder();
@@ -89,7 +95,7 @@ const cases: [string, string, { code: string; message: string | RegExp }][] = [
   ],
   [
     "a second ready frame",
-    `write(frame({ t: "ready", v: 1, deno: "2.9.6" }));`,
+    `write(frame({ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.9.6" }));`,
     { code: "internal_error", message: "Runtime sent a second ready frame" },
   ],
   [
@@ -115,6 +121,14 @@ const cases: [string, string, { code: string; message: string | RegExp }][] = [
     {
       code: "limit_exceeded",
       message: "Result is 2147483648 bytes, more than the limit of 1048576",
+    },
+  ],
+  [
+    "a call frame whose skill tag is not a string",
+    `write(frame({ t: "call", id: 1, ns: "a", name: "b", skill: 7 }, "{}"));`,
+    {
+      code: "internal_error",
+      message: "malformed frame from the runtime: bad call frame",
     },
   ],
   [
@@ -237,7 +251,10 @@ Deno.test("createBroker() rejects a runtime on a Deno older than the minimum", a
   await assert.rejects(
     () =>
       createBroker({
-        host: hostileHost("", '{ t: "ready", v: 1, deno: "2.1.0" }'),
+        host: hostileHost(
+          "",
+          `{ t: "ready", v: ${PROTOCOL_VERSION}, deno: "2.1.0" }`,
+        ),
         pool: { size: 1 },
       }),
     (e) =>
@@ -252,7 +269,10 @@ Deno.test("createBroker() rejects a runtime on a Deno older than the minimum", a
         host: hostileHost("", '{ t: "ready", v: 99, deno: "2.9.6" }'),
         pool: { size: 1 },
       }),
-    { name: "ExecboxError", message: "Runtime speaks protocol 99, expected 1" },
+    {
+      name: "ExecboxError",
+      message: `Runtime speaks protocol 99, expected ${PROTOCOL_VERSION}`,
+    },
   );
 });
 
@@ -284,4 +304,25 @@ Deno.test("Broker.execute() judges a runtime that died while the broker's thread
     code: "internal_error",
     message: "Runtime exited unexpectedly (exit code 3)",
   });
+});
+
+Deno.test("Broker.execute() keeps a call's skill tag only when it names one of the run's skills", async () => {
+  const records: AuditRecord[] = [];
+  await using broker = await createBroker({
+    host: hostileHost(`
+      write(frame({ t: "call", id: 1, ns: "tools", name: "echo", skill: "ghost" }, "{}"));
+      await Deno.stdin.read(new Uint8Array(65536));
+      write(frame({ t: "call", id: 2, ns: "tools", name: "echo", skill: "real" }, "{}"));
+      await Deno.stdin.read(new Uint8Array(65536));
+      write(frame({ t: "done" }, "1"));`),
+    pool: { size: 0 },
+    providers: { tools: { echo: defineTool({ execute: () => 1 }) } },
+    skills: {
+      preload: [{ name: "real", description: "A skill", code: "return 1" }],
+    },
+    onRun: (record) => void records.push(record),
+  });
+  const r = await broker.execute("1");
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(records[0]!.calls.map((c) => c.skill), [undefined, "real"]);
 });

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import {
+  brokerOptionsFromConfig,
+  parseConfig,
+} from "../../../broker/config/config.ts";
+import { ExecboxError } from "../../../broker/errors.ts";
+import { FileSkillStore } from "../../../broker/skills/skill_file_store.ts";
+
+function configError(text: string): string {
+  try {
+    parseConfig(text, "x.jsonc", {});
+  } catch (error) {
+    assert.ok(error instanceof ExecboxError);
+    assert.equal(error.code, "config_invalid");
+    return error.message;
+  }
+  assert.fail("parseConfig() did not throw");
+}
+
+Deno.test("parseConfig() reads skills.file and skills.preload relative to the file and builds a FileSkillStore", () => {
+  const { config } = parseConfig(
+    '{ "skills": { "file": "state/skills.json", "preload": "skills" } }',
+    "/etc/execbox/execbox.jsonc",
+    {},
+  );
+  assert.deepEqual(config.skills, {
+    file: "/etc/execbox/state/skills.json",
+    preload: "/etc/execbox/skills",
+  });
+  const options = brokerOptionsFromConfig(config);
+  assert.ok(options.skills?.store instanceof FileSkillStore);
+  assert.equal(options.skills.preload, "/etc/execbox/skills");
+  assert.equal(options.skills.enabled, undefined);
+});
+
+Deno.test("parseConfig() turns skills off, with no store", () => {
+  const { config } = parseConfig(
+    '{ "skills": { "enabled": false, "file": "skills.json" } }',
+    "x.jsonc",
+    {},
+  );
+  assert.deepEqual(brokerOptionsFromConfig(config).skills, { enabled: false });
+  assert.equal(
+    brokerOptionsFromConfig(parseConfig("{}", "x.jsonc", {}).config).skills,
+    undefined,
+  );
+});
+
+Deno.test("parseConfig() names a misspelled or bad skills key", () => {
+  assert.equal(
+    configError('{"skils": {}}'),
+    'Cannot read config "x.jsonc": unknown key "skils" at 1:2 (did you mean "skills"?)',
+  );
+  assert.equal(
+    configError('{"skills": {"preloads": "x"}}'),
+    'Cannot read config "x.jsonc": unknown key "preloads" in skills at 1:13 (did you mean "preload"?)',
+  );
+  assert.match(
+    configError('{"skills": {"enabled": "no"}}'),
+    /skills\.enabled .*must be true or false/,
+  );
+});
