@@ -193,6 +193,7 @@ export function codeModeTools(
       limits: { timeoutMs: effective.timeoutMs, memoryMb: effective.memoryMb },
       maxNamespaces,
       instructions: options.instructions ?? "",
+      caller: options.caller ?? "agent",
     }),
     inputSchema: _jsonSchema(_executeInput),
   };
@@ -219,6 +220,8 @@ export function codeModeTools(
         const matches = broker.searchTools(query, {
           limit: limit ?? _SEARCH_LIMIT,
           detail: detail ?? _SEARCH_DETAIL,
+          // The caller's saved skills are found too.
+          caller: options.caller ?? "agent",
         });
         return {
           text: fitText(
