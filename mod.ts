@@ -104,6 +104,19 @@ export {
   type SkillsConfig,
   type StoreConfig,
 } from "./broker/config/config.ts";
+export {
+  type ConfigInput,
+  inputVariable,
+  type PromptInput,
+} from "./broker/config/clients/client_config.ts";
+export {
+  CLIENT_NAMES,
+  type ClientFormat,
+} from "./broker/config/clients/client_format.ts";
+export {
+  convertClientConfig,
+  type ConvertedClientConfig,
+} from "./broker/config/clients/convert_client_config.ts";
 export type {
   BuiltInDetector,
   CustomDetector,

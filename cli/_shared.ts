@@ -18,7 +18,9 @@ import {
   denoHost,
   loadConfig,
   type LoadedConfig,
+  type PromptInput,
 } from "@execbox/core";
+import { terminalInput } from "./_terminal_input.ts";
 
 /** A mistake in how the command was called: exit code 2, with a hint. */
 export class UsageError extends Error {
@@ -88,12 +90,20 @@ export function wholeNumber(
   return n;
 }
 
-/** The configuration file (if any) and the broker options it gives. */
+/**
+ * The configuration file (if any) and the broker options it gives. A VS Code
+ * input no `EXECBOX_INPUT_<ID>` answers is asked with `promptInput` (by
+ * default on the terminal); warnings about the file go to stderr.
+ */
 export async function configuredOptions(
   path: string | undefined,
+  promptInput: PromptInput = terminalInput(),
 ): Promise<{ loaded: LoadedConfig | undefined; options: BrokerOptions }> {
-  const loaded = await loadConfig(path === undefined ? {} : { path });
+  const loaded = await loadConfig(
+    path === undefined ? { promptInput } : { path, promptInput },
+  );
   if (loaded === undefined) return { loaded, options: {} };
+  for (const warning of loaded.warnings) err(`execbox: ${warning}\n`);
   const options: BrokerOptions = {
     ...brokerOptionsFromConfig(loaded.config),
     secrets: loaded.secrets,

@@ -12,6 +12,7 @@ import { ExecboxError } from "@execbox/core";
 import denoJson from "./deno.json" with { type: "json" };
 import { type Command, err, out, UsageError } from "./_shared.ts";
 import { authCommand } from "./commands/auth.ts";
+import { initCommand } from "./commands/init.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -27,6 +28,7 @@ const _COMMANDS: readonly Command[] = [
   skillsCommand,
   tokensCommand,
   authCommand,
+  initCommand,
 ];
 
 function _usage(): string {

@@ -99,6 +99,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ],
   "mcp": ["engine", "approval", "network", "telemetry", "types", "vocabulary"],
   "http": ["engine", "approval", "mcp", "telemetry", "types", "vocabulary"],
+  // Agent SDK adapters: the MCP server's texts, as plain objects.
+  "agents": ["engine", "approval", "mcp", "vocabulary"],
   "mod": [
     "engine",
     "approval",
@@ -243,4 +245,15 @@ Deno.test("violations() reports an engine import of a surface and a runtime impo
     { from: "cli/commands/run.ts", to: "broker/broker.ts" },
     { from: "broker/mcp/server.ts", to: "broker/http/app.ts" },
   ]);
+});
+
+Deno.test("no shipped module imports an agent SDK: they are dev dependencies for type tests", async () => {
+  const sdks = ["@anthropic-ai/sdk", "openai", "ai"];
+  const graph = await importGraph();
+  const found = [...graph].flatMap(([from, targets]) =>
+    targets.filter((to) =>
+      sdks.some((sdk) => to === sdk || to.startsWith(`${sdk}/`))
+    ).map((to) => `${from} -> ${to}`)
+  );
+  assert.deepEqual(found, []);
 });

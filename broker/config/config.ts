@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ParseError, parseTree } from "jsonc-parser";
+import { type Node, type ParseError, parseTree } from "jsonc-parser";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import process from "node:process";
 import { expandConfigEnv } from "./env.ts";
@@ -32,6 +32,12 @@ import { RedisKeyValueStore } from "../store/redis_key_value_store.ts";
 import { KvOAuthStore } from "../oauth/oauth_kv_store.ts";
 import type { OAuthStore } from "../oauth/oauth_store.ts";
 import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
+import {
+  prepareClientConfig,
+  type PreparedClientConfig,
+  type PromptInput,
+} from "./clients/client_config.ts";
+import type { ClientFormat } from "./clients/client_format.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
 export interface HttpConfig {
@@ -204,6 +210,10 @@ export interface ParsedConfig {
 export interface LoadedConfig extends ParsedConfig {
   /** The absolute path of the file read. */
   path: string;
+  /** The MCP client whose file this is, or `"execbox"` for an `execbox.jsonc`. */
+  format: ClientFormat | "execbox";
+  /** Lines to show the user, such as the keys of a client's file ignored. */
+  warnings: string[];
 }
 
 /** Options of {@linkcode loadConfig}. */
@@ -224,6 +234,12 @@ export interface LoadConfigOptions {
    * @default {the process's working directory}
    */
   cwd?: string;
+  /**
+   * Asks for a VS Code `${input:ID}` that no `EXECBOX_INPUT_<ID>` variable
+   * answers (the CLI asks on the controlling terminal).
+   * @default {undefined (the variable must be set)}
+   */
+  promptInput?: PromptInput;
 }
 
 /** The part of `BrokerOptions` a configuration sets; see {@linkcode brokerOptionsFromConfig}. */
@@ -313,17 +329,39 @@ function _parse(
   baseDir: string,
   env: Record<string, string | undefined>,
 ): ParsedConfig {
-  // Editors do not count a byte-order mark as a column.
-  if (text.startsWith("\uFEFF")) text = text.slice(1);
-  const fail = (problem: ConfigProblem): never => {
-    throw configError(file, text, problem);
-  };
+  text = _withoutBom(text);
+  return _fromTree(_tree(text, file), text, file, baseDir, env);
+}
+
+// Editors do not count a byte-order mark as a column.
+function _withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
+
+function _tree(text: string, file: string): Node {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true });
   const syntax = errors[0];
-  if (syntax !== undefined) fail(syntaxProblem(syntax));
-  if (root === undefined) return fail({ offset: 0, message: "empty file" });
+  if (syntax !== undefined) {
+    throw configError(file, text, syntaxProblem(syntax));
+  }
+  if (root === undefined) {
+    throw configError(file, text, { offset: 0, message: "empty file" });
+  }
+  return root;
+}
 
+function _fromTree(
+  root: Node,
+  text: string,
+  file: string,
+  baseDir: string,
+  env: Record<string, string | undefined>,
+  client?: PreparedClientConfig,
+): ParsedConfig {
+  const fail = (problem: ConfigProblem): never => {
+    throw configError(file, text, problem);
+  };
   const { value, problems, secrets } = expandConfigEnv(root, env);
   const { data, problems: invalid } = checkConfigSchema(root, value);
   problems.push(...invalid);
@@ -339,6 +377,8 @@ function _parse(
   for (const [name, raw] of Object.entries(data.mcpServers ?? {})) {
     if (raw.disabled === true) continue;
     const server = { type: serverType(raw), ...raw };
+    const fromFile = client?.serverEnv[name];
+    if (fromFile !== undefined) server.env = { ...fromFile, ...server.env };
     if (server.cwd !== undefined && !isAbsolute(server.cwd)) {
       server.cwd = join(baseDir, server.cwd);
     }
@@ -393,6 +433,7 @@ function _parse(
     network,
     store: (data.store ?? {}) as StoreConfig,
   };
+  for (const secret of client?.secrets ?? []) secrets.add(secret);
   return { config, secrets: [...secrets] };
 }
 
@@ -450,7 +491,29 @@ export async function loadConfig(
       { cause: error },
     );
   }
-  return { path, ..._parse(text, file, dirname(path), env) };
+  text = _withoutBom(text);
+  const root = _tree(text, file);
+  const client = await prepareClientConfig(root, path, {
+    env,
+    fail: (problem) => {
+      throw configError(file, text, problem);
+    },
+    ...(options.promptInput ? { promptInput: options.promptInput } : {}),
+  });
+  const parsed = _fromTree(
+    root,
+    text,
+    file,
+    dirname(path),
+    client?.env ?? env,
+    client,
+  );
+  return {
+    path,
+    ...parsed,
+    format: client?.format ?? "execbox",
+    warnings: client?.warnings ?? [],
+  };
 }
 
 /**

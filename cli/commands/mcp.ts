@@ -18,6 +18,7 @@ import {
   openAuditLog,
   startBroker,
 } from "../_shared.ts";
+import { mcpInput } from "../_terminal_input.ts";
 
 const help =
   `Serve execbox as an MCP server over stdio (tools: execute, search_tools).
@@ -44,7 +45,7 @@ async function _run(args: string[]): Promise<number> {
     args,
     options: { config: { type: "string" }, verbose: { type: "boolean" } },
   });
-  const { loaded, options } = await configuredOptions(values.config);
+  const { loaded, options } = await configuredOptions(values.config, mcpInput);
   const audit = await openAuditLog(loaded);
   // One client on stdio: caller shares would only halve its slots.
   const broker = await startBroker(

@@ -755,6 +755,8 @@ Deno.test("loadConfig() reads an explicit path relative to cwd", async () => {
         },
       },
       secrets: ["tok"],
+      format: "execbox",
+      warnings: [],
     });
   });
 });
@@ -790,6 +792,8 @@ Deno.test("loadConfig() reads execbox.jsonc in cwd, and returns undefined withou
       path: join(dir, "execbox.jsonc"),
       config: EMPTY,
       secrets: [],
+      format: "execbox",
+      warnings: [],
     });
   });
 });
