@@ -673,7 +673,10 @@ export class Broker {
    */
   tools(): readonly ToolInfo[] {
     const tools = this.#sources.catalog.tools;
-    return this.#learned?.annotate(tools) ?? tools;
+    if (this.#learned === undefined) return tools;
+    // What replicas sharing the store learned shows up on a later call.
+    void this.#learned.refresh();
+    return this.#learned.annotate(tools);
   }
 
   /**

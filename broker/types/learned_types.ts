@@ -60,6 +60,10 @@ export class LearnedTypes {
   // Each key's last write, so writes to one key land in order.
   readonly #writes = new Map<string, Promise<void>>();
   readonly #keys = new WeakMap<object, string>();
+  // Every key a wrapped tool has, for re-reading what other replicas learned.
+  readonly #known = new Set<string>();
+  #refreshing: Promise<void> | undefined;
+  #refreshedAt = -Infinity;
   #version = 0;
   #annotated:
     | { tools: readonly ToolInfo[]; version: number; out: ToolInfo[] }
@@ -92,6 +96,7 @@ export class LearnedTypes {
   wrap(namespace: string, tool: ProviderTool): ProviderTool {
     if (tool.outputSchema !== undefined) return tool;
     const key = this.#key(namespace, tool.name, tool);
+    this.#known.add(key);
     this.#load(key);
     return {
       ...tool,
@@ -110,6 +115,37 @@ export class LearnedTypes {
    */
   async ready(): Promise<void> {
     while (this.#loads.size > 0) await Promise.all(this.#loads.values());
+  }
+
+  /**
+   * Reads every known tool's shape from the store again and merges it in, at
+   * most once per `minIntervalMs`: what other processes sharing the store
+   * (replicas on one Redis) learned shows up here. Starts in the background;
+   * the returned promise is for tests.
+   *
+   * @param minIntervalMs The least time between two reads of the store.
+   * @returns Once this refresh (or the one in progress) is done.
+   */
+  refresh(minIntervalMs = 1000): Promise<void> {
+    if (this.#refreshing !== undefined) return this.#refreshing;
+    const now = performance.now();
+    if (now - this.#refreshedAt < minIntervalMs) return Promise.resolve();
+    this.#refreshedAt = now;
+    this.#refreshing = (async () => {
+      try {
+        await Promise.all([...this.#known].map(async (key) => {
+          try {
+            const stored = parseShape(await this.#store.get(key), this.#caps);
+            if (stored !== undefined) this.#merge(key, stored, false);
+          } catch (error) {
+            this.#report(error);
+          }
+        }));
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
   }
 
   /**
@@ -226,7 +262,14 @@ export class LearnedTypes {
 
   #save(key: string, shape: Shape): void {
     const write = (this.#writes.get(key) ?? Promise.resolve())
-      .then(() => this.#store.set(key, shape))
+      .then(async () => {
+        // What another process wrote since is merged in, not overwritten.
+        const stored = parseShape(await this.#store.get(key), this.#caps);
+        if (stored === undefined) return await this.#store.set(key, shape);
+        const merged = mergeShapes(stored, shape, this.#caps);
+        if (JSON.stringify(merged) === JSON.stringify(stored)) return;
+        await this.#store.set(key, merged);
+      })
       .catch((error) => this.#report(error));
     this.#writes.set(key, write);
     write.then(() => {

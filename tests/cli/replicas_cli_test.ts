@@ -130,10 +130,21 @@ Deno.test({
           assert.equal(w.error?.code, "limit_exceeded", JSON.stringify(w));
         }
 
-        // Learned types: learned through one replica, a replica started
-        // afterwards reads them from Redis.
+        // Learned types: learned through one replica, the other running
+        // replica shows them (it re-reads the store at most once a second),
+        // and a replica started afterwards reads them from Redis.
+        const learned =
+          /function list_notes\(input\?: \{\}\): Promise<string\[\]>;/;
+        const before = await (await fetch(`${b.url}/v1/types`)).text();
+        assert.doesNotMatch(before, learned);
         const learn = await execute(a, "(await notes.list_notes()).length");
         assert.equal(learn.ok, true, JSON.stringify(learn));
+        let seenOnB = "";
+        for (let i = 0; i < 100 && !learned.test(seenOnB); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          seenOnB = await (await fetch(`${b.url}/v1/types`)).text();
+        }
+        assert.match(seenOnB, learned);
         const c = await serve(["--config", config], env);
         try {
           const types = await (await fetch(`${c.url}/v1/types`)).text();

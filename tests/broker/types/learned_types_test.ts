@@ -273,3 +273,30 @@ Deno.test("A settled type is checked on one result in 16", async () => {
     /Promise<\{ a: number; b\?: number; c\?: number \}>/,
   );
 });
+
+Deno.test("Brokers sharing one ShapeStore merge what each learned, and show what the other learned", async () => {
+  const store = new MemoryShapeStore();
+  await using a = await createBroker({
+    providers: echoProviders(),
+    pool: { size: 1 },
+    inference: { store },
+  });
+  await using b = await createBroker({
+    providers: echoProviders(),
+    pool: { size: 1 },
+    inference: { store },
+  });
+  const ra = await a.execute(`await api.echo({ value: { id: 1 } }); 1`);
+  assert.equal(ra.ok, true);
+  // b has not read the store since a wrote: it learns another key, and its
+  // write merges a's instead of replacing it.
+  const rb = await b.execute(`await api.echo({ value: { name: "x" } }); 1`);
+  assert.equal(rb.ok, true);
+  const union = "Promise<{ id?: number; name?: string }>";
+  let seen = "";
+  for (let i = 0; i < 50 && !seen.includes(union); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seen = echoDeclaration(a);
+  }
+  assert.ok(seen.includes(union), seen);
+});
