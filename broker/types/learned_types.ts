@@ -137,8 +137,9 @@ export class LearnedTypes {
           try {
             const stored = parseShape(await this.#store.get(key), this.#caps);
             if (stored !== undefined) this.#merge(key, stored, false);
-          } catch (error) {
-            this.#report(error);
+          } catch {
+            // The next refresh tries again; a store that is down is reported
+            // by its writes.
           }
         }));
       } finally {
@@ -263,8 +264,12 @@ export class LearnedTypes {
   #save(key: string, shape: Shape): void {
     const write = (this.#writes.get(key) ?? Promise.resolve())
       .then(async () => {
-        // What another process wrote since is merged in, not overwritten.
-        const stored = parseShape(await this.#store.get(key), this.#caps);
+        // What another process wrote since is merged in, not overwritten; a
+        // failed read is the write's to report, if it fails too.
+        const stored = await this.#store.get(key).then(
+          (value) => parseShape(value, this.#caps),
+          () => undefined,
+        );
         if (stored === undefined) return await this.#store.set(key, shape);
         const merged = mergeShapes(stored, shape, this.#caps);
         if (JSON.stringify(merged) === JSON.stringify(stored)) return;
