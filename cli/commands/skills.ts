@@ -1,16 +1,21 @@
 /**
  * `execbox skills list|remove`: the saved skills in the configuration's
- * `skills.file`, and the ones `skills.preload` gives every caller.
+ * `skills.file` (else its shared `store`), and the ones `skills.preload`
+ * gives every caller.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import {
+  type ExecboxConfig,
   FileSkillStore,
+  KvSkillStore,
   loadConfig,
   readSkillFolder,
+  RedisKeyValueStore,
   type SkillDefinition,
+  type SkillStore,
 } from "@execbox/core";
 import { type Command, out, UsageError } from "../_shared.ts";
 
@@ -19,8 +24,10 @@ const help = `List or remove the skills guest code saved (skills.save).
 Usage: execbox skills list [--caller NAME] [--json] [options]
        execbox skills remove CALLER NAME [options]
 
-Reads the file the configuration names in "skills": { "file": ... }. Stop a
-service that uses the file before removing: the last writer wins.
+Reads the file the configuration names in "skills": { "file": ... }, else the
+shared store of "store": { "redis": ... }. Stop a service that uses a skills
+file before removing from it: the last writer wins (a running service sees a
+removal from Redis at that caller's next run).
 
 Options:
   --config FILE      Configuration file (default: $EXECBOX_CONFIG, then ./execbox.jsonc)
@@ -66,15 +73,19 @@ async function _run(args: string[]): Promise<number> {
         "skills",
       );
     }
-    if (settings.file === undefined) {
+    const store = _store(loaded?.config);
+    if (store === undefined) {
       throw new UsageError(
-        'the configuration has no "skills": { "file": ... } to remove from',
+        'the configuration has no "skills": { "file": ... } or "store": { "redis": ... } to remove from',
         "skills",
       );
     }
-    const store = new FileSkillStore({ file: settings.file });
-    const removed = await store.delete(caller, name);
-    await store.close();
+    let removed: boolean;
+    try {
+      removed = await store.delete(caller, name);
+    } finally {
+      await store.close?.();
+    }
     if (!removed) {
       throw new Error(`Caller "${caller}" has no skill named "${name}"`);
     }
@@ -84,9 +95,15 @@ async function _run(args: string[]): Promise<number> {
   if (rest.length > 0) {
     throw new UsageError("list takes no arguments", "skills");
   }
-  const stored = settings.file === undefined
-    ? {}
-    : await new FileSkillStore({ file: settings.file }).load();
+  const store = _store(loaded?.config);
+  let stored: Awaited<ReturnType<SkillStore["load"]>> = {};
+  if (store !== undefined) {
+    try {
+      stored = await store.load();
+    } finally {
+      await store.close?.();
+    }
+  }
   const rows: {
     caller: string;
     skill: SkillDefinition & { savedAt?: string };
@@ -115,6 +132,34 @@ async function _run(args: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+// Where the broker keeps skills for this configuration: the skills file,
+// else the shared store.
+function _store(config: ExecboxConfig | undefined): SkillStore | undefined {
+  if (config?.skills.file !== undefined) {
+    return new FileSkillStore({ file: config.skills.file });
+  }
+  if (config?.store.redis === undefined) return undefined;
+  const kv = new RedisKeyValueStore({
+    url: config.store.redis,
+    ...(config.store.prefix === undefined
+      ? {}
+      : { prefix: config.store.prefix }),
+  });
+  const skills = new KvSkillStore(kv);
+  return {
+    load: async () => {
+      await kv.connect();
+      return await skills.load();
+    },
+    save: (caller, skill) => skills.save(caller, skill),
+    delete: async (caller, name) => {
+      await kv.connect();
+      return await skills.delete(caller, name);
+    },
+    close: () => kv.close(),
+  };
 }
 
 /** The `skills` command. */

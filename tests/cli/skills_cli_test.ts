@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { cli, withNotesConfig } from "./_cli.ts";
+import { redisSkipReason, startRedis } from "../_redis.ts";
 
 Deno.test("execbox skills lists what execbox run saved in skills.file and the pre-loaded folder, and removes one", async () => {
   await withNotesConfig(async (config, dir) => {
@@ -80,4 +81,41 @@ Deno.test("execbox skills rejects an unknown action with a usage error", async (
     result.stderr,
     'error: unknown action "purge" (expected list or remove)\nhint: run "execbox skills --help" for usage\n',
   );
+});
+
+Deno.test({
+  name:
+    "execbox skills lists and removes the skills kept in the shared Redis store",
+  ignore: redisSkipReason !== undefined,
+  fn: async () => {
+    await using redis = await startRedis();
+    const env = { REDIS_URL: redis.url };
+    await withNotesConfig(async (config) => {
+      const saved = await cli([
+        "run",
+        "--config",
+        config,
+        "-e",
+        'await skills.save({ name: "twice", description: "Doubles", code: "return args * 2" }); 1',
+      ], { env });
+      assert.deepEqual(saved, { code: 0, stdout: "1\n", stderr: "" });
+      const list = await cli(["skills", "list", "--config", config], { env });
+      assert.deepEqual(list, {
+        code: 0,
+        stdout: "library\ttwice\t(args?: unknown)\tDoubles\n",
+        stderr: "",
+      });
+      const removed = await cli(
+        ["skills", "remove", "library", "twice", "--config", config],
+        { env },
+      );
+      assert.deepEqual(removed, {
+        code: 0,
+        stdout: "removed library twice\n",
+        stderr: "",
+      });
+      const after = await cli(["skills", "list", "--config", config], { env });
+      assert.deepEqual(after, { code: 0, stdout: "", stderr: "" });
+    }, { store: { redis: "${REDIS_URL}", prefix: "skills-cli:" } });
+  },
 });
