@@ -131,12 +131,16 @@ Deno.test("POST /v1/execute with Accept: text/event-stream sends no more log byt
 Deno.test("POST /v1/execute with Accept: text/event-stream cancels the run when the client stops reading", async () => {
   gate = newGate();
   await using service = await start();
+  const client = new AbortController();
   const response = await execute(service.base, {
     code: 'console.log("first"); await tools.gate({})',
-  });
+  }, { signal: client.signal });
   const reader = readEvents(response.body!);
   assert.equal((await reader.next()).value?.event, "log");
-  await reader.return(undefined);
+  // The client goes away: it stops reading and closes the connection (a
+  // cancelled body alone may leave the connection open in the client's pool).
+  client.abort();
+  await reader.return(undefined).catch(() => {});
   await gate.aborted.promise;
   assert.match(await service.logged, / outcome=cancelled$/);
   assert.equal(service.broker.status().running, 0);
