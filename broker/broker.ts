@@ -38,6 +38,9 @@ import {
   positiveInteger,
 } from "./limits.ts";
 import { RuntimePool } from "./subprocess/pool.ts";
+import type { RuntimeProcess } from "./subprocess/runtime_process.ts";
+import { createIsolatePool } from "./isolate/create_isolate_pool.ts";
+import type { IsolatePool } from "./isolate/isolate_pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess } from "./run/run.ts";
 import { NetworkAccess } from "./network/network_access.ts";
@@ -73,6 +76,7 @@ import { sha256Hex } from "./sha256.ts";
 export class Broker {
   readonly #limits: Limits;
   readonly #pool: RuntimePool;
+  readonly #isolate: IsolatePool | undefined;
   readonly #sources: ToolSources;
   readonly #learned: LearnedTypes | undefined;
   readonly #onToolCall: ToolCallHook | undefined;
@@ -194,16 +198,23 @@ export class Broker {
         checker: this.#preparer,
         preload: options.skills?.preload ?? [],
       });
+    const startTimeoutMs = positiveInteger(
+      options.startTimeoutMs,
+      10_000,
+      "startTimeoutMs",
+    );
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
       size: this.#poolSize,
       memoryMb: this.#limits.memoryMb,
-      startTimeoutMs: positiveInteger(
-        options.startTimeoutMs,
-        10_000,
-        "startTimeoutMs",
-      ),
+      startTimeoutMs,
+    });
+    this.#isolate = createIsolatePool(options, {
+      host,
+      spares: this.#pool,
+      maxConcurrency,
+      startTimeoutMs,
     });
   }
 
@@ -453,26 +464,41 @@ export class Broker {
           );
         }
       }
-      let acquired;
+      let acquired: {
+        process: RuntimeProcess;
+        cold: boolean;
+        baselineBytes?: number;
+      };
       try {
-        acquired = await this.#pool.acquire(limits.memoryMb);
+        acquired = this.#isolate === undefined
+          ? await this.#pool.acquire(limits.memoryMb)
+          : await this.#isolate.acquire(caller, limits.memoryMb);
       } catch (error) {
         return failed("internal_error", (error as Error).message);
       }
+      // Isolate mode keeps a process for the caller's next run unless the
+      // broker stopped this one.
+      const release = (result?: ExecuteResult) =>
+        this.#isolate === undefined
+          ? this.#pool.release(acquired.process)
+          : this.#isolate.release(acquired.process, result);
       if (signal.aborted) {
-        this.#pool.release(acquired.process);
+        release();
         return cancelled();
       }
       try {
         await this.#watchdog.ready();
       } catch (error) {
         // No run executes without its deadline and memory cap enforced.
-        this.#pool.release(acquired.process);
+        release();
         return failed("internal_error", (error as Error).message);
       }
       const result = await runInProcess({
         process: acquired.process,
         cold: acquired.cold,
+        ...(acquired.baselineBytes === undefined
+          ? {}
+          : { rssBaselineBytes: acquired.baselineBytes }),
         js: prepared.result.js,
         catalog: this.#sources.catalog,
         onToolCall: this.#onToolCall,
@@ -504,7 +530,7 @@ export class Broker {
           ? {}
           : { onToolCallCount: options.onToolCallCount }),
       });
-      this.#pool.release(acquired.process);
+      release(result);
       try {
         await privacy?.close();
       } catch (error) {
@@ -642,7 +668,8 @@ export class Broker {
     this.#preparer.close();
     try {
       await Promise.all([
-        this.#pool.close(),
+        this.#isolate?.close().then(() => this.#pool.close()) ??
+          this.#pool.close(),
         this.#sources.close(),
       ]);
       await Promise.all([
