@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import {
-  createBroker,
   defineTool,
   MIN_LOG_ENTRY_BYTES,
   RUNTIME_BASELINE_MB,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult, recordingHost } from "./_fixtures.ts";
 
 const MIB = 2 ** 20;

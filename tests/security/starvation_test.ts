@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { deferred } from "../_async.ts";
 import { assertFailure, assertResult, recordingHost } from "./_fixtures.ts";
 
