@@ -85,7 +85,7 @@ Deno.test("Broker.execute() kills runs on time while a host tool blocks the brok
   assertFailure(
     memory,
     "memory_limit",
-    /^Run exceeded the memory limit of 128 MiB \(resident memory reached \d+ MiB\)$/,
+    /^Run exceeded the memory limit of 128 MiB \(resident memory (reached|grew by) \d+ MiB\)$/,
   );
   assertFailure(spin, "timeout", "Run exceeded the time limit of 500 ms");
   assertResult(stall, "unblocked");
