@@ -305,6 +305,16 @@ export class Broker {
         }`,
       );
     }
+    // The mode is the broker's: a run never picks a weaker one.
+    if ("isolation" in options || "isolate" in options) {
+      throw new TypeError(
+        `Isolation is a broker option, not a run's: got ${
+          JSON.stringify(
+            String((options as Record<string, unknown>).isolation ?? "isolate"),
+          )
+        }`,
+      );
+    }
     const time = new Date();
     const calls: AuditCall[] = [];
     const runId = crypto.randomUUID();

@@ -88,7 +88,7 @@ Deno.test("Broker.execute() in isolate mode shows a run nothing of the run befor
   assert.deepEqual(execCounts(host.spawns), [2]);
   assert.deepEqual(
     served(host.spawns)[0]!.filter((t) => t !== "result"),
-    ["exec", "next", "exec"],
+    ["exec", "next", "exec", "next"],
   );
 });
 
@@ -146,12 +146,11 @@ Deno.test("Broker.execute() in isolate mode replaces a process after isolate.max
   }
   assert.deepEqual(execCounts(host.spawns), [1, 2, 2]);
   // A process that served its runs gets no next Worker: it is killed.
-  for (const sent of served(host.spawns)) {
-    assert.equal(
-      sent.filter((t) => t === "next").length,
-      sent.filter((t) => t === "exec").length - 1,
-    );
-  }
+  assert.deepEqual(served(host.spawns).map((s) => s.join(" ")).sort(), [
+    "exec next",
+    "exec next exec",
+    "exec next exec",
+  ]);
 });
 
 Deno.test("Broker.execute() in isolate mode kills the process after each outcome the broker decides", async (t) => {
@@ -161,6 +160,9 @@ Deno.test("Broker.execute() in isolate mode kills the process after each outcome
     host,
     isolation: "isolate",
     pool: { size: 1 },
+    // One heap cap for every run, so every run of the caller can use its
+    // process.
+    limits: { memoryMb: 64 },
     providers: {
       tools: {
         crash: defineTool({
@@ -174,31 +176,32 @@ Deno.test("Broker.execute() in isolate mode kills the process after each outcome
       },
     },
   });
-  const cases: [string, string, Parameters<typeof broker.execute>[1]][] = [
-    ["timeout", "while (true) {}", { limits: { timeoutMs: 500 } }],
+  const cases: [string, string, () => Parameters<typeof broker.execute>[1]][] =
     [
-      "memory_limit",
-      "const keep = []; for (let i = 0; i < 16; i++) keep.push(new Uint8Array(64 * 2 ** 20).fill(1)); return keep.length",
-      { limits: { memoryMb: 32 } },
-    ],
-    [
-      "limit_exceeded",
-      "return 'x'.repeat(2000)",
-      { limits: { maxResultBytes: 1000 } },
-    ],
-    [
-      "cancelled",
-      "await new Promise(() => {})",
-      { signal: AbortSignal.timeout(300) },
-    ],
-    ["internal_error", "await tools.crash({})", {}],
-  ];
+      ["timeout", "while (true) {}", () => ({ limits: { timeoutMs: 500 } })],
+      [
+        "memory_limit",
+        "const keep = []; for (let i = 0; i < 16; i++) keep.push(new Uint8Array(64 * 2 ** 20).fill(1)); return keep.length",
+        () => ({}),
+      ],
+      [
+        "limit_exceeded",
+        "return 'x'.repeat(2000)",
+        () => ({ limits: { maxResultBytes: 1000 } }),
+      ],
+      [
+        "cancelled",
+        "await new Promise(() => {})",
+        () => ({ signal: AbortSignal.timeout(300) }),
+      ],
+      ["internal_error", "await tools.crash({})", () => ({})],
+    ];
   for (const [code, source, options] of cases) {
     await t.step(code, async () => {
       assertOk(await broker.execute("return 0", { caller: "a" }));
       const record = host.spawns.findLast((s) => s.sent.includes("exec"))!;
       killCurrent = () => record.process.kill();
-      const run = await broker.execute(source, { ...options, caller: "a" });
+      const run = await broker.execute(source, { ...options(), caller: "a" });
       assert.equal(run.ok, false);
       assert.equal(!run.ok && run.error.code, code);
       // The process is gone, and the caller's next run gets another one.
@@ -267,8 +270,21 @@ Deno.test("Broker.execute() refuses isolation as a per-run option", async () => 
     isolation: "isolate",
     pool: { size: 0 },
   });
-  const run = await broker.execute("return 1", {
-    limits: { isolation: "process" } as never,
-  });
-  assert.equal(run.ok, false);
+  await assert.rejects(
+    () =>
+      broker.execute("return 1", {
+        limits: { isolation: "process" } as never,
+      }),
+    {
+      name: "TypeError",
+      message: 'Unknown limit "isolation" in execute() options',
+    },
+  );
+  await assert.rejects(
+    () => broker.execute("return 1", { isolation: "process" } as never),
+    {
+      name: "TypeError",
+      message: 'Isolation is a broker option, not a run\'s: got "process"',
+    },
+  );
 });
