@@ -40,6 +40,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "audit": ["vocabulary"],
   "approval": ["audit", "vocabulary"],
   "subprocess": ["transfer", "host", "vocabulary", "runtime"],
+  "isolate": ["subprocess", "host", "vocabulary"],
   "state": ["tools", "vocabulary"],
   "skills": ["tools", "vocabulary"],
   "oauth": ["host", "vocabulary"],
@@ -70,6 +71,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "state",
     "skills",
     "subprocess",
+    "isolate",
     "audit",
     "types",
     "tools",
@@ -82,6 +84,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // reverse.
   "config": [
     "engine",
+    "isolate",
     "network",
     "state",
     "privacy",
@@ -107,6 +110,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "state",
     "skills",
     "subprocess",
+    "isolate",
     "audit",
     "types",
     "tools",
