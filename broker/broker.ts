@@ -488,10 +488,10 @@ export class Broker {
       }
       // Isolate mode keeps a process for the caller's next run unless the
       // broker stopped this one.
-      const release = (result?: ExecuteResult) =>
-        this.#isolate === undefined
-          ? this.#pool.release(acquired.process)
-          : this.#isolate.release(acquired.process, result);
+      const release = (result?: ExecuteResult) => {
+        if (this.#isolate === undefined) this.#pool.release(acquired.process);
+        else this.#isolate.release(acquired.process, result);
+      };
       if (signal.aborted) {
         release();
         return cancelled();

@@ -172,8 +172,13 @@ export class IsolatePool {
    *
    * @param process The process the run used.
    * @param result How the run ended.
+   * @returns Settles when the process is ready for its caller's next run or
+   * is gone; nobody needs to wait for it.
    */
-  release(process: RuntimeProcess, result: ExecuteResult | undefined): void {
+  release(
+    process: RuntimeProcess,
+    result: ExecuteResult | undefined,
+  ): Promise<void> {
     const owned = this.#owned.get(process);
     const stopped = result === undefined ||
       (!result.ok && _BROKER_CODES.has(result.error.code));
@@ -183,7 +188,7 @@ export class IsolatePool {
       performance.now() - owned.startedAt >= this.#options.maxAgeMs
     ) {
       this.#retire(process);
-      return;
+      return process.exited.then(() => {});
     }
     owned.state = "preparing";
     owned.lastUsed = performance.now();
@@ -200,6 +205,7 @@ export class IsolatePool {
         return false;
       }),
     );
+    return owned.prepared.then(() => {});
   }
 
   /** Kills every process callers own and waits until they have exited. */
