@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer,isolation] [--reps N]
  *
  * `transfer` (the data path, before and after) writes its own part of
  * `docs/benchmarks.md`, between the `transfer:start` and `transfer:end`
@@ -35,6 +35,7 @@ import type { ToolsSample } from "./tools.ts";
 import { runTokenReport, type TokenSummary } from "./tokens.ts";
 import { privacySection } from "./privacy.ts";
 import { transferSection } from "./transfer_section.ts";
+import { isolationSection, writeIsolationSection } from "./isolation.ts";
 
 const _SECTIONS = [
   "latency",
@@ -47,6 +48,7 @@ const _SECTIONS = [
   "before",
   "privacy",
   "transfer",
+  "isolation",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const _START =
@@ -666,6 +668,12 @@ async function main(): Promise<void> {
     }, _status);
     if (values.quick) Deno.stdout.writeSync(_encoder.encode(`${transfer}\n`));
     else await _writeTransfer(transfer);
+    if (only.length === 1) return;
+  }
+  if (only.includes("isolation")) {
+    const section = await isolationSection(sizes.reps, _status);
+    if (values.quick) Deno.stdout.writeSync(_encoder.encode(`${section}\n`));
+    else await writeIsolationSection(_BENCH_DOC, section);
     if (only.length === 1) return;
   }
   const figures: _Figures = {};
