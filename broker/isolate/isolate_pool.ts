@@ -216,7 +216,16 @@ export class IsolatePool {
   }
 
   #ready(caller: string, memoryMb: number): _Owned | undefined {
-    for (const owned of this.#owned.values()) {
+    const now = performance.now();
+    for (const owned of [...this.#owned.values()]) {
+      // One that aged out while idle serves no more runs.
+      if (
+        owned.state === "idle" &&
+        now - owned.startedAt >= this.#options.maxAgeMs
+      ) {
+        this.#retire(owned.process);
+        continue;
+      }
       if (
         owned.caller === caller && owned.state === "idle" &&
         owned.process.memoryMb === memoryMb

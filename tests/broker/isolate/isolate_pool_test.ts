@@ -10,7 +10,9 @@ const OK: ExecuteResult = {
   stats: { durationMs: 1, toolCalls: 0, coldStart: false, peakMemoryBytes: 0 },
 };
 
-async function pools(options: { maxRuns?: number; maxProcesses?: number }) {
+async function pools(
+  options: { maxRuns?: number; maxProcesses?: number; maxAgeMs?: number },
+) {
   const spares = new RuntimePool({
     host: denoHost,
     denoPath: denoHost.defaultDenoPath(),
@@ -22,7 +24,7 @@ async function pools(options: { maxRuns?: number; maxProcesses?: number }) {
     host: denoHost,
     spares,
     maxRuns: options.maxRuns ?? 100,
-    maxAgeMs: 300_000,
+    maxAgeMs: options.maxAgeMs ?? 300_000,
     maxProcesses: options.maxProcesses ?? 4,
     startTimeoutMs: 10_000,
   });
@@ -98,4 +100,16 @@ Deno.test("IsolatePool keeps at most maxProcesses, killing the least recently us
   assert.equal(b.process.disposed, false);
   assert.equal(p.isolate.stats.owned, 2);
   await p.isolate.release(c.process, OK);
+});
+
+Deno.test("IsolatePool replaces a process once it is older than maxAgeSeconds", async () => {
+  await using p = await pools({ maxAgeMs: 1 });
+  const first = await p.isolate.acquire("a", 64);
+  // Its first run lasts longer than the 1 ms it may serve: age is time.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await p.isolate.release(first.process, OK);
+  assert.equal(first.process.disposed, true);
+  const second = await p.isolate.acquire("a", 64);
+  assert.notEqual(second.process, first.process);
+  await p.isolate.release(second.process, OK);
 });
