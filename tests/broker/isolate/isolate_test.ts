@@ -196,22 +196,40 @@ Deno.test("Broker.execute() in isolate mode kills the process after each outcome
       ],
       ["internal_error", "await tools.crash({})", () => ({})],
     ];
+  // The process a run was served by: the one whose exec count grew (spares
+  // are started ahead, so spawn order is not the order of use).
+  const execs = () =>
+    host.spawns.map((s) => s.sent.filter((f) => f === "exec").length);
+  async function servedBy(
+    run: () => Promise<ExecuteResult>,
+  ): Promise<{ run: ExecuteResult; record: SpawnRecord }> {
+    const before = execs();
+    const result = await run();
+    const index = execs().findIndex((n, i) => n > (before[i] ?? 0));
+    return { run: result, record: host.spawns[index]! };
+  }
   for (const [code, source, options] of cases) {
     await t.step(code, async () => {
-      assertOk(await broker.execute("return 0", { caller: "a" }));
-      const record = host.spawns.findLast((s) => s.sent.includes("exec"))!;
+      const warm = await servedBy(() =>
+        broker.execute("return 0", { caller: "a" })
+      );
+      assertOk(warm.run);
+      const record = warm.record;
       killCurrent = () => record.process.kill();
-      const run = await broker.execute(source, { ...options(), caller: "a" });
-      assert.equal(run.ok, false);
-      assert.equal(!run.ok && run.error.code, code);
+      const failed = await servedBy(() =>
+        broker.execute(source, { ...options(), caller: "a" })
+      );
+      assert.equal(failed.record, record);
+      assert.equal(failed.run.ok, false);
+      assert.equal(!failed.run.ok && failed.run.error.code, code);
       // The process is gone, and the caller's next run gets another one.
       await record.process.status;
       assert.equal(record.sent.at(-1), "exec");
-      assertOk(await broker.execute("return 1", { caller: "a" }));
-      assert.notEqual(
-        host.spawns.findLast((s) => s.sent.includes("exec")),
-        record,
+      const next = await servedBy(() =>
+        broker.execute("return 1", { caller: "a" })
       );
+      assertOk(next.run);
+      assert.notEqual(next.record, record);
     });
   }
 });
