@@ -241,11 +241,11 @@ if (import.meta.main) {
     Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(sample)));
   } else {
     const reps = Number(Deno.args[0] ?? 3);
-    console.log(
-      await isolationSection(
-        reps,
-        (t) => Deno.stderr.writeSync(new TextEncoder().encode(t)),
-      ),
+    const encoder = new TextEncoder();
+    const section = await isolationSection(
+      reps,
+      (text) => Deno.stderr.writeSync(encoder.encode(text)),
     );
+    Deno.stdout.writeSync(encoder.encode(`${section}\n`));
   }
 }

@@ -10,7 +10,7 @@ const OK: ExecuteResult = {
   stats: { durationMs: 1, toolCalls: 0, coldStart: false, peakMemoryBytes: 0 },
 };
 
-async function pools(
+function pools(
   options: { maxRuns?: number; maxProcesses?: number; maxAgeMs?: number },
 ) {
   const spares = new RuntimePool({
@@ -38,7 +38,7 @@ async function pools(
 }
 
 Deno.test("IsolatePool.acquire() never hands one caller's ready process to another caller", async () => {
-  await using p = await pools({});
+  await using p = pools({});
   const a = await p.isolate.acquire("a", 64);
   assert.equal(p.isolate.callerOf(a.process), "a");
   await p.isolate.release(a.process, OK);
@@ -56,7 +56,7 @@ Deno.test("IsolatePool.acquire() never hands one caller's ready process to anoth
 });
 
 Deno.test("IsolatePool.release() kills a process after an outcome the broker decided", async () => {
-  await using p = await pools({});
+  await using p = pools({});
   for (
     const code of [
       "timeout",
@@ -89,7 +89,7 @@ Deno.test("IsolatePool.release() kills a process after an outcome the broker dec
 });
 
 Deno.test("IsolatePool keeps at most maxProcesses, killing the least recently used ready one", async () => {
-  await using p = await pools({ maxProcesses: 2 });
+  await using p = pools({ maxProcesses: 2 });
   const a = await p.isolate.acquire("a", 64);
   await p.isolate.release(a.process, OK);
   const b = await p.isolate.acquire("b", 64);
@@ -103,7 +103,7 @@ Deno.test("IsolatePool keeps at most maxProcesses, killing the least recently us
 });
 
 Deno.test("IsolatePool replaces a process once it is older than maxAgeSeconds", async () => {
-  await using p = await pools({ maxAgeMs: 1 });
+  await using p = pools({ maxAgeMs: 1 });
   const first = await p.isolate.acquire("a", 64);
   // Its first run lasts longer than the 1 ms it may serve: age is time.
   await new Promise((resolve) => setTimeout(resolve, 5));
