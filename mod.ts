@@ -104,6 +104,7 @@ export {
   type PrivacyConfig,
   type SessionsConfig,
   type SkillsConfig,
+  type StoreConfig,
 } from "./broker/config/config.ts";
 export type {
   BuiltInDetector,
@@ -204,6 +205,35 @@ export {
   type FileShapeStoreOptions,
 } from "./broker/state/shape_file_store.ts";
 export {
+  type KeyValueSetOptions,
+  type KeyValueStore,
+  type KeyValueStoreStatus,
+  updateKey,
+} from "./broker/store/key_value_store.ts";
+export {
+  MemoryKeyValueStore,
+  type MemoryKeyValueStoreOptions,
+} from "./broker/store/memory_key_value_store.ts";
+export {
+  FileKeyValueStore,
+  type FileKeyValueStoreOptions,
+} from "./broker/store/file_key_value_store.ts";
+export {
+  RedisKeyValueStore,
+  type RedisKeyValueStoreOptions,
+} from "./broker/store/redis_key_value_store.ts";
+export { KvSessionStore } from "./broker/store/kv_session_store.ts";
+export { KvShapeStore } from "./broker/store/kv_shape_store.ts";
+export { KvSkillStore } from "./broker/store/kv_skill_store.ts";
+export {
+  KvOAuthStore,
+  type KvOAuthStoreOptions,
+} from "./broker/oauth/oauth_kv_store.ts";
+export {
+  type RefreshAnswer,
+  type SharedRefresh,
+} from "./broker/oauth/refresh_once.ts";
+export {
   defineTool,
   type ToolContext,
   type ToolDefinition,
@@ -221,3 +251,8 @@ export {
   type McpServer,
   type McpServerOptions,
 } from "./broker/mcp/server.ts";
+export {
+  type TraceContext,
+  traceContextFromHeaders,
+  traceContextFromMeta,
+} from "./broker/telemetry/trace_context.ts";

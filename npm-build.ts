@@ -130,7 +130,7 @@ export const options: BuildOptions = {
   // Not `typescript`: the broker parses and strips types from guest code with
   // it (`broker/code/transform.ts`), so it is a dependency like any other.
   // gpt-tokenizer ships: `execbox tokens` counts with it.
-  devOnly: [],
+  devOnly: ["@opentelemetry/sdk-trace-base", "@opentelemetry/sdk-metrics"],
   denoOnly: ["runtime/"],
   async postBuild(outDir) {
     await copyFile(join(_ROOT, "README.md"), join(outDir, "README.md"));
@@ -162,7 +162,7 @@ const _JSON_FIELDS = ["name", "version"];
 // `import.meta.main` is false on Node.js (the bin script calls `main`).
 const _AMBIENT = `declare namespace Deno {
   const stdout: { write(bytes: Uint8Array): Promise<number> };
-  const stdin: { readable: ReadableStream<Uint8Array> };
+  const stdin: { read(buffer: Uint8Array): Promise<number | null> };
   const version: { deno: string };
   function exit(code?: number): never;
 }

@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer,isolation] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer,telemetry,isolation] [--reps N]
  *
  * `transfer` (the data path, before and after) writes its own part of
  * `docs/benchmarks.md`, between the `transfer:start` and `transfer:end`
@@ -35,6 +35,7 @@ import type { ToolsSample } from "./tools.ts";
 import { runTokenReport, type TokenSummary } from "./tokens.ts";
 import { privacySection } from "./privacy.ts";
 import { transferSection } from "./transfer_section.ts";
+import { telemetrySection } from "./telemetry.ts";
 import { isolationSection, writeIsolationSection } from "./isolation.ts";
 
 const _SECTIONS = [
@@ -48,6 +49,7 @@ const _SECTIONS = [
   "before",
   "privacy",
   "transfer",
+  "telemetry",
   "isolation",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
@@ -687,6 +689,9 @@ async function main(): Promise<void> {
   if (only.includes("memory")) parts.push(await _memory(sizes));
   if (only.includes("lag")) parts.push(await _lag(sizes));
   if (only.includes("privacy")) parts.push(privacySection(sizes.reps));
+  if (only.includes("telemetry")) {
+    parts.push(await telemetrySection(sizes.reps));
+  }
   if (only.includes("before")) {
     parts.push(await beforeAndAfter(_child, sizes, _status));
   }

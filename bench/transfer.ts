@@ -21,6 +21,7 @@ import { createSandbox, type SystemName } from "./systems.ts";
 
 /** The workloads of this section. */
 export type TransferWorkload =
+  | "nop"
   | "str"
   | "rows"
   | "filter"
@@ -39,6 +40,8 @@ export interface TransferSpec {
   runs: number;
   /** URL of the `mod.ts` to import execbox from (default: this checkout). */
   lib?: string;
+  /** Whether `lib` has the tool result caps, which a 100 MB result must raise. */
+  caps?: boolean;
 }
 
 /** What one repetition measured. */
@@ -79,6 +82,7 @@ export function makeTransferRows(
 
 /** The guest code of each timed workload. */
 export const TRANSFER_CODE: Record<string, string> = {
+  nop: "return 1;",
   str: "return (await t.str({})).length;",
   rows: "return (await t.rows({})).length;",
   filter: "return (await t.rows({})).filter((r) => r.tag === 3).length;",
@@ -155,7 +159,7 @@ async function _execbox(
     maxResultBytes: 256 * _MIB,
   };
   // Only a library that has the caps takes them.
-  if (spec.lib === undefined) {
+  if (spec.lib === undefined || spec.caps === true) {
     limits.maxToolResultBytes = 256 * _MIB;
     limits.maxRunToolResultBytes = 1024 * _MIB;
   }

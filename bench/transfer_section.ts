@@ -1,6 +1,7 @@
 /**
  * (10) The data path, before and after (issue 17): the library as it was at
- * {@linkcode TRANSFER_BEFORE_REF} (unpacked with `git archive` into a
+ * {@linkcode TRANSFER_BEFORE_REF}, after the first pass on the data path at
+ * {@linkcode TRANSFER_FIRST_PASS_REF} (each unpacked with `git archive` into a
  * temporary directory) and as it is in this checkout, measured interleaved in
  * the same run, with the in-process baselines (`JSON.stringify` + `JSON.parse`,
  * QuickJS, `new Function`) measured in the same run too.
@@ -15,6 +16,9 @@ import { TRANSFER_CODE } from "./transfer.ts";
 
 /** `main` before the work on the data path. */
 export const TRANSFER_BEFORE_REF = "2c9e709";
+
+/** `main` after the first pass on the data path, before the second. */
+export const TRANSFER_FIRST_PASS_REF = "d6df968";
 
 /** Runs one spec in a fresh process of this checkout. */
 export type TransferRunner = <T>(spec: Spec) => Promise<T>;
@@ -65,7 +69,18 @@ export async function transferSection(
 ): Promise<string> {
   status("transfer\n");
   const dir = await _unpack(TRANSFER_BEFORE_REF);
+  const firstDir = await _unpack(TRANSFER_FIRST_PASS_REF);
   const before = `file://${dir}/mod.ts`;
+  const first = `file://${firstDir}/mod.ts`;
+  // Each side: its key, and the library (undefined: this checkout).
+  const sides: [
+    string,
+    Omit<TransferSpec, "kind" | "system" | "workload" | "rows" | "runs">,
+  ][] = [
+    ["before", { lib: before }],
+    ["first", { lib: first, caps: true }],
+    ["after", {}],
+  ];
   const samples = new Map<string, TransferSample[]>();
   const add = async (key: string, spec: Omit<TransferSpec, "kind">) => {
     const sample = await run<TransferSample>({ kind: "transfer", ...spec });
@@ -75,18 +90,15 @@ export async function transferSection(
     for (let rep = 0; rep < z.reps; rep++) {
       const timed = { rows: z.rows, runs: z.runs };
       await add("floor", { system: "function", workload: "floor", ...timed });
-      for (const workload of ["str", "rows", "filter"] as const) {
-        await add(`${workload} before`, {
-          system: "execbox",
-          workload,
-          ...timed,
-          lib: before,
-        });
-        await add(`${workload} after`, {
-          system: "execbox",
-          workload,
-          ...timed,
-        });
+      for (const workload of ["nop", "str", "rows", "filter"] as const) {
+        for (const [name, side] of sides) {
+          await add(`${workload} ${name}`, {
+            system: "execbox",
+            workload,
+            ...timed,
+            ...side,
+          });
+        }
       }
       await add("quickjs", { system: "quickjs", workload: "filter", ...timed });
       await add("function", {
@@ -94,8 +106,7 @@ export async function transferSection(
         workload: "filter",
         ...timed,
       });
-      for (const [name, lib] of [["before", before], ["after", undefined]]) {
-        const side = lib === undefined ? {} : { lib };
+      for (const [name, side] of sides) {
         await add(`big ${name}`, {
           system: "execbox",
           workload: "big",
@@ -115,6 +126,7 @@ export async function transferSection(
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.remove(firstDir, { recursive: true }).catch(() => {});
   }
   const of = (key: string, pick: (s: TransferSample) => number): Spread =>
     spread((samples.get(key) ?? []).map(pick));
@@ -138,18 +150,33 @@ export async function transferSection(
     met: (after: number) => boolean,
   ) => {
     const b = pick(`${key} before`);
+    const f = pick(`${key} first`);
     const a = pick(`${key} after`);
     const timed = unit === "ms";
     rows.push([
       label,
       fmtSpread(b, unit),
+      fmtSpread(f, unit),
       fmtSpread(a, unit),
       timed ? fmtSpread(cpu(`${key} before`), "ms") : "",
+      timed ? fmtSpread(cpu(`${key} first`), "ms") : "",
       timed ? fmtSpread(cpu(`${key} after`), "ms") : "",
       target,
-      Number.isFinite(a.median) ? (met(a.median) ? "yes" : "**no**") : "",
+      target === ""
+        ? ""
+        : Number.isFinite(a.median)
+        ? (met(a.median) ? "yes" : "**no**")
+        : "",
     ]);
   };
+  row(
+    `\`${TRANSFER_CODE.nop}\` (no data: the cost of a run itself)`,
+    "nop",
+    "ms",
+    ms,
+    "",
+    () => true,
+  );
   row(
     `\`${TRANSFER_CODE.str}\` (the tool returns the JSON text as a string)`,
     "str",
@@ -204,8 +231,10 @@ ${
     fmt(jsonBytes / 1e6)
   } MB of JSON) from a host tool \`t\`, warm pool, ${z.runs}
 timed runs per repetition, each repetition in a fresh process. "Before" is the
-library at \`${TRANSFER_BEFORE_REF}\` loaded from a \`git archive\` of that
-commit, measured interleaved with "after" in this run. The memory rows run once
+library at \`${TRANSFER_BEFORE_REF}\` and "first pass" the library at
+\`${TRANSFER_FIRST_PASS_REF}\` (after the first pass on the data path), each
+loaded from a \`git archive\` of that commit, measured interleaved with "after"
+(this checkout) in this run. The memory rows run once
 per repetition: ${fmt(bigBytes / 1e6)} MB from the tool (with \`memoryMb\`,
 \`maxToolResultBytes\` and \`maxResultBytes\` raised), and ${
     fmt(guestBytes / 1e6)
@@ -222,8 +251,10 @@ ${
     _table([
       "workload",
       "before",
+      "first pass",
       "after",
       "CPU before",
+      "CPU first pass",
       "CPU after",
       "target",
       "met",

@@ -57,6 +57,10 @@ import {
 import type { ToolInfo } from "./tools/info.ts";
 import { CodePreparer } from "./code/preparer.ts";
 import { Skills } from "./skills/skills.ts";
+import type { KeyValueStore } from "./store/key_value_store.ts";
+import { KvSessionStore } from "./store/kv_session_store.ts";
+import { KvShapeStore } from "./store/kv_shape_store.ts";
+import { KvSkillStore } from "./store/kv_skill_store.ts";
 import type { SkillInfo } from "./skills/skill.ts";
 import { MemorySkillStore } from "./skills/skill_store.ts";
 import { Watchdog } from "./run/watchdog.ts";
@@ -68,6 +72,7 @@ import {
 } from "./approval/approve_call.ts";
 import { headerSecrets } from "./redact.ts";
 import { sha256Hex } from "./sha256.ts";
+import { RunTelemetry } from "./telemetry/run_telemetry.ts";
 
 /**
  * Holds the tools and runs guest code. Create one with {@linkcode createBroker}
@@ -93,6 +98,7 @@ export class Broker {
   readonly #preparer: CodePreparer;
   readonly #watchdog = new Watchdog();
   readonly #skills: Skills | undefined;
+  readonly #store: KeyValueStore | undefined;
   readonly #privacy: PrivacyScopes | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #approvalTimeoutMs: number;
@@ -136,9 +142,12 @@ export class Broker {
     });
     const host = options.host ?? denoHost;
     this.#poolSize = positiveInteger(options.pool?.size, 2, "pool.size", 0);
+    this.#store = options.store;
     const inference = options.inference ?? {};
+    const shapes = inference.store ??
+      (this.#store ? new KvShapeStore(this.#store) : undefined);
     this.#learned = inference.enabled === false ? undefined : new LearnedTypes({
-      ...(inference.store ? { store: inference.store } : {}),
+      ...(shapes ? { store: shapes } : {}),
       ...(inference.onError ? { onError: inference.onError } : {}),
       secrets: options.secrets ?? [],
     });
@@ -169,7 +178,10 @@ export class Broker {
       "sessions.ttlMs",
     );
     this.#sessions = {
-      store: options.sessions?.store ?? new MemorySessionStore(),
+      store: options.sessions?.store ??
+        (this.#store
+          ? new KvSessionStore(this.#store)
+          : new MemorySessionStore()),
       limits: {
         maxBytes: positiveInteger(
           options.sessions?.maxBytes,
@@ -192,12 +204,14 @@ export class Broker {
     this.#preparer = new CodePreparer(
       Math.min(this.#admission.limits.maxConcurrency, _MAX_PREPARE_THREADS),
     );
-    this.#skills = options.skills?.enabled === false
-      ? undefined
-      : new Skills(options.skills?.store ?? new MemorySkillStore(), {
+    this.#skills = options.skills?.enabled === false ? undefined : new Skills(
+      options.skills?.store ??
+        (this.#store ? new KvSkillStore(this.#store) : new MemorySkillStore()),
+      {
         checker: this.#preparer,
         preload: options.skills?.preload ?? [],
-      });
+      },
+    );
     const startTimeoutMs = positiveInteger(
       options.startTimeoutMs,
       10_000,
@@ -226,10 +240,13 @@ export class Broker {
    *
    * @throws {ExecboxError} When the runtime cannot start (`runtime_start`),
    * its Deno is too old (`deno_version`), a required MCP server cannot start
-   * (`mcp_unavailable`), or the watchdog or preparation thread cannot start
-   * or lacks a permission (`runtime_start`).
+   * (`mcp_unavailable`), the watchdog or preparation thread cannot start
+   * or lacks a permission (`runtime_start`), or the shared store
+   * (`BrokerOptions.store`) cannot be reached (`internal_error`).
    */
   async ready(): Promise<void> {
+    // First: learned shapes are read from it while upstreams connect.
+    await this.#store?.connect?.();
     await Promise.all([
       this.#pool.warm(),
       this.#sources.connect().then(() => this.#learned?.ready()),
@@ -254,6 +271,16 @@ export class Broker {
     return this.#limits;
   }
 
+  /**
+   * The store shared by replicas (`BrokerOptions.store`), for the surfaces
+   * that keep state of their own there (pending approvals).
+   *
+   * @returns The store, or `undefined` without one.
+   */
+  get store(): KeyValueStore | undefined {
+    return this.#store;
+  }
+
   /** What the broker is doing now. */
   status(): BrokerStatus {
     return {
@@ -261,6 +288,7 @@ export class Broker {
       queued: this.#admission.queued,
       pool: { ...this.#pool.stats, size: this.#poolSize },
       upstreams: this.#sources.status(),
+      ...(this.#store ? { store: this.#store.status() } : {}),
     };
   }
 
@@ -318,10 +346,22 @@ export class Broker {
     const time = new Date();
     const calls: AuditCall[] = [];
     const runId = crypto.randomUUID();
-    const result = addUnavailableHint(
-      await this.#execute(code, options, calls, runId),
-      options.toolsHint,
-    );
+    const telemetry = new RunTelemetry({
+      runId,
+      caller: options.caller ?? "library",
+      traceContext: options.traceContext,
+    });
+    let result;
+    try {
+      result = addUnavailableHint(
+        await this.#execute(code, options, calls, runId, telemetry),
+        options.toolsHint,
+      );
+    } catch (error) {
+      telemetry.fail(error);
+      throw error;
+    }
+    telemetry.end(result);
     if (this.#onRun !== undefined) {
       deliverAuditRecord(this.#onRun, {
         code,
@@ -342,6 +382,7 @@ export class Broker {
     options: ExecuteOptions,
     calls: AuditCall[],
     runId: string,
+    telemetry: RunTelemetry,
   ): Promise<ExecuteResult> {
     const startedAt = performance.now();
     const limits = mergeLimits(
@@ -446,6 +487,7 @@ export class Broker {
       if (this.#skills !== undefined) {
         try {
           await this.#skills.ready();
+          await this.#skills.refresh(caller);
         } catch (error) {
           return failed(
             "internal_error",
@@ -539,6 +581,7 @@ export class Broker {
         ...(options.onToolCallCount === undefined
           ? {}
           : { onToolCallCount: options.onToolCallCount }),
+        telemetry,
       });
       release(result);
       try {
@@ -687,6 +730,7 @@ export class Broker {
         this.#learned?.close(),
         this.#skills?.close(),
       ]);
+      await this.#store?.close?.();
     } finally {
       // A live thread would keep the process running.
       this.#watchdog.close();

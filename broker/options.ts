@@ -20,8 +20,13 @@ import type { Isolation } from "./isolate/isolation.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
 import type { ShapeStore } from "./state/shape_store.ts";
+import type {
+  KeyValueStore,
+  KeyValueStoreStatus,
+} from "./store/key_value_store.ts";
 import type { ToolDefinition } from "./tools/tool.ts";
 import type { PrivacyOptions } from "./privacy/privacy_scopes.ts";
+import type { TraceContext } from "./telemetry/trace_context.ts";
 
 /** Host tools grouped by guest namespace: `{ tools: { "search-docs": defineTool(...) } }`. */
 export type Providers = Record<
@@ -178,6 +183,18 @@ export interface BrokerOptions {
    */
   oauthStore?: OAuthStore;
   /**
+   * One store for what outlives a run, shared by every replica that is given
+   * the same one (a {@linkcode RedisKeyValueStore}): sessions (and the PII
+   * token maps kept in them), saved skills and learned shapes use it unless
+   * `sessions.store`, `skills.store` or `inference.store` names another, and
+   * the HTTP service publishes pending approvals there. OAuth tokens use it
+   * through `oauthStore: new KvOAuthStore(store, { key })`. The broker
+   * connects it in `createBroker` (an unreachable Redis fails there unless
+   * optional) and closes it in `close`.
+   * @default {none: each store in its own default}
+   */
+  store?: KeyValueStore;
+  /**
    * Limits for every run; `execute` may override them per run.
    * @default {DEFAULT_LIMITS}
    */
@@ -296,6 +313,13 @@ export interface ExecuteOptions {
    * @default {undefined}
    */
   onToolCallCount?: (count: number) => void;
+  /**
+   * The client's W3C trace context: the run's `execbox.execute` span
+   * continues that trace (the HTTP service passes the `traceparent` header,
+   * the MCP server the `traceparent` of the request's `_meta`).
+   * @default {undefined (the active OpenTelemetry context)}
+   */
+  traceContext?: TraceContext;
 }
 
 /** What the broker is doing now. */
@@ -308,6 +332,8 @@ export interface BrokerStatus {
   pool: PoolStats & { size: number };
   /** Each upstream MCP server, in configuration order. */
   upstreams: UpstreamStatus[];
+  /** The shared store (`BrokerOptions.store`), when there is one. */
+  store?: KeyValueStoreStatus;
 }
 
 /** How an upstream MCP server is doing. */

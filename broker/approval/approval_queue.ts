@@ -11,6 +11,28 @@ import type {
   ApprovalHandler,
   ApprovalRequest,
 } from "./approval.ts";
+import type { KeyValueStore } from "../store/key_value_store.ts";
+
+/** Options of {@linkcode ApprovalQueue}. */
+export interface ApprovalQueueOptions {
+  /**
+   * A store replicas share: each pending request is published there, so any
+   * replica lists it and decides it (`decideAnywhere`), and the replica that
+   * holds the run picks the decision up by polling.
+   * @default {none: this process's requests only}
+   */
+  store?: KeyValueStore;
+  /**
+   * How often a pending request looks for a decision in the store, in
+   * milliseconds.
+   * @default {250}
+   */
+  pollMs?: number;
+}
+
+// A published request outlives no approval timeout worth having.
+const _PUBLISHED_TTL_MS = 24 * 3_600_000;
+const _DECISION_TTL_MS = 10 * 60_000;
 
 /** What {@linkcode ApprovalQueue.decide} did. */
 export type QueueDecision = "decided" | "not_found" | "self_approval";
@@ -53,12 +75,29 @@ export class ApprovalQueue {
     { request: ApprovalRequest; resolve: (d: ApprovalDecision) => void }
   >();
 
+  readonly #store: KeyValueStore | undefined;
+  readonly #pollMs: number;
+
+  /**
+   * Creates an empty queue.
+   *
+   * @param options A shared store, and how often to poll it.
+   */
+  constructor(options: ApprovalQueueOptions = {}) {
+    this.#store = options.store;
+    this.#pollMs = options.pollMs ?? 250;
+  }
+
   /** The approver to give a run: it waits in this queue. */
   readonly handler: ApprovalHandler = (request, { signal }) =>
     new Promise<ApprovalDecision>((resolve) => {
+      let poll: ReturnType<typeof setInterval> | undefined;
       const done = (decision: ApprovalDecision) => {
+        if (!this.#pending.has(request.id)) return;
         this.#pending.delete(request.id);
         signal.removeEventListener("abort", ended);
+        if (poll !== undefined) clearInterval(poll);
+        this.#unpublish(request.id);
         resolve(decision);
       };
       // The run ended or the wait timed out: the answer is no longer wanted.
@@ -67,6 +106,19 @@ export class ApprovalQueue {
       if (signal.aborted) return ended();
       signal.addEventListener("abort", ended, { once: true });
       this.#pending.set(request.id, { request, resolve: done });
+      const store = this.#store;
+      if (store !== undefined) {
+        // Failing to publish leaves the request decidable here only.
+        store.set(_requestKey(request.id), JSON.stringify(request), {
+          ttlMs: _PUBLISHED_TTL_MS,
+        }).catch(() => {});
+        poll = setInterval(() => {
+          store.get(_decisionKey(request.id)).then((text) => {
+            const decision = _parseDecision(text);
+            if (decision !== undefined) done(decision);
+          }, () => {});
+        }, this.#pollMs);
+      }
     });
 
   /** Number of calls waiting. */
@@ -105,4 +157,99 @@ export class ApprovalQueue {
     pending.resolve(decision);
     return "decided";
   }
+
+  /**
+   * Every pending request of every replica sharing the store (this
+   * process's alone without one).
+   *
+   * @returns The requests, this process's first.
+   * @throws {ExecboxError} Code `internal_error` when the store fails.
+   */
+  async listAnywhere(): Promise<ApprovalRequest[]> {
+    const out = this.list();
+    if (this.#store === undefined) return out;
+    const seen = new Set(out.map((r) => r.id));
+    for (const key of await this.#store.list(_requestKey(""))) {
+      const request = _parseRequest(await this.#store.get(key));
+      if (request !== undefined && !seen.has(request.id)) out.push(request);
+    }
+    return out;
+  }
+
+  /**
+   * Decides a pending request held here or, through the shared store, by
+   * another replica: the first decision written wins, and the replica that
+   * holds the run applies it at its next poll.
+   *
+   * @param id The request's id.
+   * @param decision Approve, or deny with a reason.
+   * @param options Who decides, and whether they may decide their own.
+   * @returns What happened.
+   * @throws {ExecboxError} Code `internal_error` when the store fails.
+   */
+  async decideAnywhere(
+    id: string,
+    decision: ApprovalDecision,
+    options: DecideOptions,
+  ): Promise<QueueDecision> {
+    const here = this.decide(id, decision, options);
+    if (here !== "not_found" || this.#store === undefined) return here;
+    const request = _parseRequest(await this.#store.get(_requestKey(id)));
+    if (request === undefined || request.id !== id) return "not_found";
+    if (options.by === request.caller && !options.selfApproval) {
+      return "self_approval";
+    }
+    const written = await this.#store.compareAndSet(
+      _decisionKey(id),
+      undefined,
+      JSON.stringify(decision),
+      { ttlMs: _DECISION_TTL_MS },
+    );
+    return written ? "decided" : "not_found";
+  }
+
+  #unpublish(id: string): void {
+    const store = this.#store;
+    if (store === undefined) return;
+    // The decision stays until it expires, so a later decision of the same
+    // call still finds it taken.
+    store.delete(_requestKey(id)).catch(() => false);
+  }
+}
+
+function _requestKey(id: string): string {
+  return `approval:request:${id}`;
+}
+
+function _decisionKey(id: string): string {
+  return `approval:decision:${id}`;
+}
+
+function _parseRequest(text: string | undefined): ApprovalRequest | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const request = JSON.parse(text) as ApprovalRequest;
+    return typeof request?.id === "string" &&
+        typeof request.caller === "string"
+      ? request
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function _parseDecision(
+  text: string | undefined,
+): ApprovalDecision | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as ApprovalDecision;
+    if (value?.approved === true) return { approved: true };
+    if (value?.approved === false && typeof value.reason === "string") {
+      return { approved: false, reason: value.reason };
+    }
+  } catch {
+    // Not a decision.
+  }
+  return undefined;
 }

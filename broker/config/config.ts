@@ -29,6 +29,10 @@ import { headerSecrets } from "../redact.ts";
 import { readTextFile } from "../host/deno.ts";
 import { FileSessionStore } from "../state/session_file_store.ts";
 import { FileShapeStore } from "../state/shape_file_store.ts";
+import type { KeyValueStore } from "../store/key_value_store.ts";
+import { RedisKeyValueStore } from "../store/redis_key_value_store.ts";
+import { KvOAuthStore } from "../oauth/oauth_kv_store.ts";
+import type { OAuthStore } from "../oauth/oauth_store.ts";
 import type { PrivacyOptions } from "../privacy/privacy_scopes.ts";
 
 /** The `http` section: how `execbox serve` listens and whom it admits. */
@@ -111,6 +115,25 @@ export interface SessionsConfig {
   maxPerCaller?: number;
 }
 
+/**
+ * The `store` section: one Redis shared by every replica for sessions (with
+ * their PII token maps) and learned shapes (`BrokerOptions.store`).
+ */
+export interface StoreConfig {
+  /** `redis://[user:password@]host:port[/db]`, usually `"${REDIS_URL}"`. */
+  redis?: string;
+  /** Put before every key, so deployments share one Redis (default `"execbox:"`). */
+  prefix?: string;
+  /** Start even when Redis is unreachable; runs that use state fail until it is back. */
+  optional?: boolean;
+  /**
+   * Seals OAuth tokens in the store (usually `"${EXECBOX_STORE_KEY}"`, 16+
+   * characters, the same on every replica); without it OAuth tokens stay in
+   * each replica's files.
+   */
+  key?: string;
+}
+
 /** The `audit` section: where `serve` and `mcp` write one JSON line per run. */
 export interface AuditConfig {
   /** A file to append to, or `"stderr"`; without it, no audit trail. */
@@ -168,6 +191,8 @@ export interface ExecboxConfig {
   approvals: ApprovalsConfig;
   /** The guest's `fetch`: `BrokerOptions.network`. */
   network: NetworkOptions;
+  /** The store shared by replicas. */
+  store: StoreConfig;
 }
 
 /** What {@linkcode parseConfig} returns. */
@@ -241,6 +266,10 @@ export interface ConfigBrokerOptions {
   approvalTimeoutMs?: number;
   /** The guest's `fetch`. */
   network?: NetworkOptions;
+  /** The store shared by replicas (connected by `createBroker`). */
+  store?: KeyValueStore;
+  /** OAuth records, sealed in the shared store (`store.key`). */
+  oauthStore?: OAuthStore;
 }
 
 /**
@@ -332,6 +361,13 @@ function _parse(
   for (const token of [http.token, ...Object.values(http.tokens ?? {})]) {
     if (token !== undefined) secrets.add(token);
   }
+  const storeUrl = (data.store as StoreConfig | undefined)?.redis;
+  if (storeUrl !== undefined) {
+    const password = URL.parse(storeUrl)?.password;
+    if (password) secrets.add(decodeURIComponent(password));
+  }
+  const storeKey = (data.store as StoreConfig | undefined)?.key;
+  if (storeKey !== undefined) secrets.add(storeKey);
   const network = (data.network ?? {}) as NetworkOptions;
   for (const rule of network.allow ?? []) {
     for (const value of Object.values(rule.headers ?? {})) {
@@ -365,6 +401,7 @@ function _parse(
     privacy: (data.privacy ?? {}) as PrivacyConfig,
     approvals: (data.approvals ?? {}) as ApprovalsConfig,
     network,
+    store: (data.store ?? {}) as StoreConfig,
   };
   return { config, secrets: [...secrets] };
 }
@@ -526,6 +563,21 @@ export function brokerOptionsFromConfig(
   if (Object.keys(config.privacy).length > 0) options.privacy = config.privacy;
   if (config.approvals.timeoutMs !== undefined) {
     options.approvalTimeoutMs = config.approvals.timeoutMs;
+  }
+  if (config.store.redis !== undefined) {
+    const store = new RedisKeyValueStore({
+      url: config.store.redis,
+      ...(config.store.prefix === undefined
+        ? {}
+        : { prefix: config.store.prefix }),
+      ...(config.store.optional === undefined
+        ? {}
+        : { optional: config.store.optional }),
+    });
+    options.store = store;
+    if (config.store.key !== undefined) {
+      options.oauthStore = new KvOAuthStore(store, { key: config.store.key });
+    }
   }
   return options;
 }

@@ -259,6 +259,14 @@ const _schema = z.strictObject({
   approvals: z.strictObject({
     timeoutMs: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
+  store: z.strictObject({
+    redis: _text.refine((url) => /^rediss?:\/\//.test(url), {
+      error: "must start with redis:// or rediss://",
+    }),
+    prefix: _str.optional(),
+    optional: _bool.optional(),
+    key: _str.min(16, { error: "must be at least 16 characters" }).optional(),
+  }, { error: "must be an object" }).optional(),
   network: z.strictObject({
     allow: z.array(
       z.strictObject({
@@ -286,7 +294,22 @@ const _schema = z.strictObject({
     maxRedirects: _whole(0).optional(),
     maxConcurrent: _whole(1).optional(),
   }, { error: "must be an object" }).optional(),
-}, { error: "must be an object" });
+}, { error: "must be an object" }).superRefine((config, ctx) => {
+  // Without a key each replica seals token maps with a random key of its
+  // own, and no other replica could open them.
+  if (
+    config.store?.redis !== undefined &&
+    (config.privacy?.tokenize?.length ?? 0) > 0 &&
+    config.privacy?.key === undefined
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["privacy"],
+      message:
+        "needs a key when store.redis is set (every replica must open the token maps the others sealed)",
+    });
+  }
+});
 
 /** A configuration that passed the schema, before servers are resolved. */
 export type RawConfig = z.output<typeof _schema>;

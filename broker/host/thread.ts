@@ -133,7 +133,12 @@ export function processState(pid: number): "alive" | "dead" | "unknown" {
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // A process that exits while its file is read answers ESRCH ("No such
+    // process"), which Deno does not map to NotFound.
+    if (
+      !(error instanceof Deno.errors.NotFound) &&
+      !/No such process|ESRCH/.test((error as Error).message)
+    ) throw error;
     return _hasProc() ? "dead" : "unknown";
   }
   return parseState(stat) === "alive" ? "alive" : "dead";

@@ -124,7 +124,9 @@ export function processState(pid: number): "alive" | "dead" | "unknown" {
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    // A process that exits while its file is read answers ESRCH.
+    const code = (error as { code?: string }).code;
+    if (code !== "ENOENT" && code !== "ESRCH") throw error;
     return existsSync("/proc/self/stat") ? "dead" : "unknown";
   }
   return parseState(stat) === "alive" ? "alive" : "dead";

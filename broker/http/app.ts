@@ -63,6 +63,10 @@ import type { ExecuteResult } from "../result.ts";
 import { positiveInteger } from "../limits.ts";
 import { ApprovalQueue } from "../approval/approval_queue.ts";
 import { approvalRoutes } from "./approvals.ts";
+import {
+  traceContextFromHeaders,
+  traceOption,
+} from "../telemetry/trace_context.ts";
 
 export { assertSafeBinding } from "./auth.ts";
 export type { McpSessionOptions } from "./mcp_sessions.ts";
@@ -239,7 +243,10 @@ export function createHttpApp(
   // Checks the MCP options now rather than on the first request.
   createMcpServer(broker, options.mcp);
   const metrics = new HttpMetrics();
-  const approvals = new ApprovalQueue();
+  // With a shared store, any replica lists and decides any replica's calls.
+  const approvals = new ApprovalQueue(
+    broker.store === undefined ? {} : { store: broker.store },
+  );
   // The request a session's run was started by, for its access line.
   const mcpRequest = new AsyncLocalStorage<Context>();
   const sessions = options.mcpSessions === false
@@ -324,7 +331,7 @@ export function createHttpApp(
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", (c) => {
-    const { pool, upstreams } = broker.status();
+    const { pool, upstreams, store } = broker.status();
     const down = upstreams.filter((u) => !u.optional && !u.connected);
     if (down.length > 0) {
       return _error(
@@ -335,8 +342,9 @@ export function createHttpApp(
         }`,
       );
     }
+    // A store that is down keeps the replica ready: stateless runs still work.
     return pool.size === 0 || pool.idle + pool.starting > 0
-      ? c.json({ ok: true })
+      ? c.json(store === undefined ? { ok: true } : { ok: true, store })
       : _error(
         503,
         "not_ready",
@@ -384,6 +392,7 @@ export function createHttpApp(
             : events.approvals(approvals.handler),
           ...(parsed.session === undefined ? {} : { session: parsed.session }),
           ...(events === undefined ? {} : { onLog: events.onLog }),
+          ...traceOption(traceContextFromHeaders(c.req.raw.headers)),
         });
         const early = await events?.firstLogOrResult(running);
         if (events !== undefined && early === undefined) {

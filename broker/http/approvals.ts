@@ -57,7 +57,7 @@ export function approvalRoutes(
     "/v1/approvals",
     options.guard,
     mayApprove,
-    (c) => c.json({ approvals: options.queue.list() }),
+    async (c) => c.json({ approvals: await options.queue.listAnywhere() }),
   );
   app.post(
     "/v1/approvals/:id",
@@ -82,7 +82,7 @@ export function approvalRoutes(
       }
       const caller = c.get("caller");
       switch (
-        options.queue.decide(id, decision, {
+        await options.queue.decideAnywhere(id, decision, {
           by: caller,
           selfApproval: options.selfApproval,
         })

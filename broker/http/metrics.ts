@@ -193,6 +193,18 @@ export class HttpMetrics {
         }`
       ),
     );
+    if (status.store !== undefined) {
+      family(
+        "execbox_store_up",
+        "gauge",
+        "Whether the shared store answers (1) or not (0).",
+        [
+          `execbox_store_up{store=${JSON.stringify(status.store.name)}} ${
+            status.store.up ? 1 : 0
+          }`,
+        ],
+      );
+    }
     return `${lines.join("\n")}\n`;
   }
 }

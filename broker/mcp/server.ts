@@ -22,6 +22,10 @@ import type { ApprovalHandler } from "../approval/approval.ts";
 import { elicitationApprover, type SendClientRequest } from "./elicitation.ts";
 import { LogProgress } from "./progress.ts";
 import {
+  traceContextFromMcpRequest,
+  traceOption,
+} from "../telemetry/trace_context.ts";
+import {
   executeDescription,
   executeText,
   fitText,
@@ -224,6 +228,7 @@ export function createMcpServer(
         ...(progress === undefined
           ? {}
           : { onLog: (entry) => progress.add(entry) }),
+        ...traceOption(traceContextFromMcpRequest(extra)),
       });
       await progress?.flush();
     } catch (error) {

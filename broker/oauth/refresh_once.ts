@@ -6,8 +6,8 @@
  * server out. So refresh requests go through a fetch that shares one answer
  * among all who post the same refresh token for the same server.
  *
- * This lock is per process; several replicas sharing a store need a lock in
- * that store as well.
+ * This lock is per process; a store that replicas share adds its own
+ * ({@linkcode SharedRefresh}), so one refresh runs across every replica.
  *
  * @module
  */
@@ -15,12 +15,37 @@
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 
-interface _Answer {
+/** The answer of a token endpoint, as a refresh shares it. */
+export interface RefreshAnswer {
+  /** HTTP status. */
   status: number;
+  /** HTTP status text. */
   statusText: string;
+  /** Response headers. */
   headers: [string, string][];
+  /** Response body. */
   body: ArrayBuffer;
 }
+
+/**
+ * A token store that replicas share and that runs one refresh of a refresh
+ * token across all of them: the first runs `refresh`, the others get its
+ * answer.
+ */
+export interface SharedRefresh {
+  /**
+   * Runs `refresh` once for `token` of server `key` across replicas.
+   *
+   * @returns The answer, this replica's or another's.
+   */
+  shareRefresh(
+    key: string,
+    token: string,
+    refresh: () => Promise<RefreshAnswer>,
+  ): Promise<RefreshAnswer>;
+}
+
+type _Answer = RefreshAnswer;
 
 interface _Refresh {
   token: string;
@@ -133,12 +158,16 @@ export function refreshOnceFetch(
     }
     let last = shared.get(key);
     if (last?.token !== token) {
-      const answer = base(url, init).then(async (response) => ({
-        status: response.status,
-        statusText: response.statusText,
-        headers: [...response.headers],
-        body: await response.arrayBuffer(),
-      }));
+      const post = () =>
+        base(url, init).then(async (response) => ({
+          status: response.status,
+          statusText: response.statusText,
+          headers: [...response.headers],
+          body: await response.arrayBuffer(),
+        }));
+      const answer = "shareRefresh" in store
+        ? (store as SharedRefresh).shareRefresh(key, token, post)
+        : post();
       last = { token, answer };
       shared.set(key, last);
       // A failed request may be retried with the same token.

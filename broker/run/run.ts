@@ -39,6 +39,7 @@ import {
 import { PrivacyLimitError } from "../privacy/token_map.ts";
 import { approveCall, type RunApproval } from "../approval/approve_call.ts";
 import type { Watchdog, WatchdogVerdict } from "./watchdog.ts";
+import type { RunTelemetry } from "../telemetry/run_telemetry.ts";
 
 const _MIB = 1024 * 1024;
 const _BROKER_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -125,6 +126,14 @@ export interface RunOptions {
   approval?: RunApproval;
   /** The guest's `fetch`, when the broker allows some origins. */
   fetch?: RunFetch;
+  /**
+   * The run's spans and metrics: each tool call is
+   * `telemetry.toolCall(ns, name, extra?)` (a guest `fetch`,
+   * `telemetry.fetchCall(extra?)`), ended with its outcome; a feature that
+   * starts its own span parents it on `telemetry.context` with
+   * `startChildSpan`.
+   */
+  telemetry?: RunTelemetry;
 }
 
 /**
@@ -325,6 +334,13 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       }
       // Not kept while the tool runs: only `args` counts as in flight.
       argsText = "";
+      // A name the catalog does not know is the subprocess's text: not recorded.
+      const traced = skill === undefined ? undefined : { skill };
+      const span = fetching
+        ? options.telemetry?.fetchCall(traced)
+        : lookup(frame.ns, frame.name) === undefined
+        ? options.telemetry?.toolCall("(unknown)", "(unknown)", traced)
+        : options.telemetry?.toolCall(frame.ns, frame.name, traced);
       let reply: Parameters<RuntimeProcess["send"]>;
       try {
         if (refused !== undefined) throw new Error(refused);
@@ -390,6 +406,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         const value = await tool.call(args, {
           signal: tools.signal,
           log: toolLog,
+          ...(span === undefined ? {} : { traceContext: span.context }),
         });
         const payload = encodeToolPayload(value);
         const refusal = results.admit(path, payload.bytes.length);
@@ -404,12 +421,15 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           payload.bytes,
         ];
       } catch (error) {
+        // The run ended while the call ran: aborted, whatever it threw.
+        if (settled) outcome = "cancelled";
         if (error instanceof ExecboxError && error.code === "limit_exceeded") {
           // A broker limit reached through a call (session state size).
           if (entry !== undefined && running.delete(entry)) {
             entry.durationMs = performance.now() - started;
             entry.outcome = "tool_error";
           }
+          outcome = "tool_error";
           return fail("limit_exceeded", error.message, "sessionBytes");
         }
         if (error instanceof FetchRefusedError) outcome = "denied";
@@ -431,6 +451,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             : guestMessage(error),
         ];
       } finally {
+        // A call still running when the run ended was cut short.
+        span?.end(settled && outcome === "ok" ? "cancelled" : outcome);
         if (refused === undefined) argBudget.give(argBytes);
         // A call still running when the run ended was closed by finish().
         if (entry !== undefined && running.delete(entry)) {

@@ -123,35 +123,45 @@ function _kib(bytes: number): number {
   return Math.min(Math.floor(bytes / 1024), 2 ** 31 - 1);
 }
 
+function _check(id: number, watch: _Watch, now: number): void {
+  // A process that already ended (a V8 heap overflow, a crash, a normal
+  // exit) is the main thread's to judge from its exit status, later.
+  if (processState(watch.pid) === "dead") {
+    _watches.delete(id);
+    return;
+  }
+  _account(watch, now);
+  if (watch.usedMs >= watch.budgetMs) {
+    _decide(id, watch, VERDICT_TIMEOUT);
+    return;
+  }
+  const sample = sampleProcess(watch.pid);
+  if (sample === undefined) return;
+  Atomics.store(
+    watch.cell,
+    CELL_PEAK_KIB,
+    watch.peakFromSamples
+      ? Math.max(
+        Atomics.load(watch.cell, CELL_PEAK_KIB),
+        _kib(sample.residentBytes),
+      )
+      : _kib(sample.peakResidentBytes),
+  );
+  if (sample.residentBytes > watch.rssLimit) {
+    Atomics.store(watch.cell, CELL_RESIDENT_KIB, _kib(sample.residentBytes));
+    _decide(id, watch, VERDICT_MEMORY);
+  }
+}
+
 function _tick(): void {
   const now = performance.now();
   for (const [id, watch] of _watches) {
-    // A process that already ended (a V8 heap overflow, a crash, a normal
-    // exit) is the main thread's to judge from its exit status, later.
-    if (processState(watch.pid) === "dead") {
-      _watches.delete(id);
-      continue;
-    }
-    _account(watch, now);
-    if (watch.usedMs >= watch.budgetMs) {
-      _decide(id, watch, VERDICT_TIMEOUT);
-      continue;
-    }
-    const sample = sampleProcess(watch.pid);
-    if (sample === undefined) continue;
-    Atomics.store(
-      watch.cell,
-      CELL_PEAK_KIB,
-      watch.peakFromSamples
-        ? Math.max(
-          Atomics.load(watch.cell, CELL_PEAK_KIB),
-          _kib(sample.residentBytes),
-        )
-        : _kib(sample.peakResidentBytes),
-    );
-    if (sample.residentBytes > watch.rssLimit) {
-      Atomics.store(watch.cell, CELL_RESIDENT_KIB, _kib(sample.residentBytes));
-      _decide(id, watch, VERDICT_MEMORY);
+    // One run's failed read never stops the watch of the others: an
+    // exception here would end this thread and every deadline with it.
+    try {
+      _check(id, watch, now);
+    } catch {
+      // Checked again at the next tick.
     }
   }
   if (_watches.size === 0 && _timer !== undefined) {

@@ -15,6 +15,11 @@ import type { SavedSkill } from "./skill.ts";
 export interface SkillStore {
   /** Every caller's skills, by caller. */
   load(): Promise<Record<string, SavedSkill[]>>;
+  /**
+   * One caller's skills, read now: a store that replicas share has it, and
+   * the broker then reloads a caller's skills when that caller's run starts.
+   */
+  loadCaller?(caller: string): Promise<SavedSkill[]>;
   /** Stores a skill for a caller, replacing one of the same name. */
   save(caller: string, skill: SavedSkill): Promise<void>;
   /** Removes a caller's skill; `false` when there was none. */

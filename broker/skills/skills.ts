@@ -264,6 +264,26 @@ export class Skills {
     }
   }
 
+  /**
+   * Reloads a caller's own skills from a store that replicas share
+   * (`SkillStore.loadCaller`), so a skill saved through another replica is
+   * there. A store that fails keeps the skills this replica has.
+   *
+   * @param caller Whose skills.
+   * @returns Once reloaded (never rejects).
+   */
+  async refresh(caller: string): Promise<void> {
+    if (this.#store.loadCaller === undefined) return;
+    let skills: SavedSkill[];
+    try {
+      skills = await this.#store.loadCaller(caller);
+    } catch {
+      return; // Saving will report the store; running does not need it.
+    }
+    this.#own.delete(caller);
+    for (const skill of skills) putSkill(this.#own, caller, skill);
+  }
+
   /** Waits for the store's pending writes. */
   async close(): Promise<void> {
     await this.#store.close?.();

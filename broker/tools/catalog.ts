@@ -14,8 +14,18 @@ import {
   type ToolDefinition,
 } from "./tool.ts";
 import type { JsonSchema, ToolInfo } from "./info.ts";
+import type { Context } from "@opentelemetry/api";
 import { createJsonEncoder } from "../../runtime/json.ts";
 import { MAX_JSON_DEPTH } from "../../runtime/protocol.ts";
+
+/** What a provider's call receives: the tool's context and the call's span. */
+export interface ProviderCallContext extends ToolContext {
+  /**
+   * The OpenTelemetry context of the call's `execbox.tool_call` span, the
+   * parent of the spans the call starts (an upstream MCP request).
+   */
+  traceContext?: Context;
+}
 
 /** A tool as a provider offers it, before the broker names it for the guest. */
 export interface ProviderTool {
@@ -33,7 +43,7 @@ export interface ProviderTool {
    * Runs the tool. Throws {@linkcode ExecboxError} with code
    * `validation_error` for bad input; anything else thrown is a tool error.
    */
-  call(input: unknown, context: ToolContext): Promise<unknown>;
+  call(input: unknown, context: ProviderCallContext): Promise<unknown>;
 }
 
 /** A method of a namespace (`$resources.read(uri)`): positional arguments. */
@@ -41,7 +51,7 @@ export interface ProviderMethod {
   /** Its dotted path inside the namespace, such as `"$resources.read"`. */
   path: string;
   /** Runs it with the guest's arguments (a JSON array). */
-  call(args: unknown, context: ToolContext): Promise<unknown>;
+  call(args: unknown, context: ProviderCallContext): Promise<unknown>;
 }
 
 /** One namespace's tools, in declaration order. */
@@ -126,7 +136,7 @@ export function hostProviderTools(
         try {
           return _redactResult(
             await run(value, {
-              signal: context.signal,
+              ...context,
               log: (level, message) =>
                 context.log(level, redact(String(message), secrets)),
             }),

@@ -24,7 +24,11 @@ import {
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import denoJson from "../../deno.json" with { type: "json" };
-import type { ProviderMethod, ProviderTool } from "../tools/catalog.ts";
+import type {
+  ProviderCallContext,
+  ProviderMethod,
+  ProviderTool,
+} from "../tools/catalog.ts";
 import { ExecboxError } from "../errors.ts";
 import type { Host } from "../host/host.ts";
 import type { McpServerConfig } from "./config.ts";
@@ -38,6 +42,7 @@ import { unwrapToolResult } from "./result.ts";
 import { redact, redactValue } from "../redact.ts";
 import { callError } from "./call_error.ts";
 import { LogRouter, mcpLogLevel } from "./log_router.ts";
+import { startMcpRequestSpan } from "../telemetry/mcp_request_span.ts";
 import {
   stderrTail,
   transportAttempts,
@@ -50,11 +55,7 @@ import {
 } from "../oauth/oauth_provider.ts";
 import { refreshOnceFetch } from "../oauth/refresh_once.ts";
 import { watchRefusals } from "../oauth/refusals.ts";
-import {
-  type ResolvedSchema,
-  resolveSchema,
-  type ToolContext,
-} from "../tools/tool.ts";
+import { type ResolvedSchema, resolveSchema } from "../tools/tool.ts";
 import { toolFilter } from "./tool_filter.ts";
 
 /** What {@linkcode McpUpstream} needs. */
@@ -348,7 +349,7 @@ export class McpUpstream {
   async #call(
     name: string,
     input: unknown,
-    context: ToolContext,
+    context: ProviderCallContext,
     check: ((input: unknown) => void) | undefined,
   ): Promise<unknown> {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
@@ -359,9 +360,19 @@ export class McpUpstream {
     const client = await this.#ready();
     const timeout = this.#options.config.timeout ?? _DEFAULT_CALL_TIMEOUT_MS;
     this.#logs.enter(context.log);
+    const span = startMcpRequestSpan(context.traceContext, {
+      server: this.key,
+      method: "tools/call",
+      tool: name,
+    });
+    let failed = true;
     try {
       const result = await client.callTool(
-        { name, arguments: input as Record<string, unknown> },
+        {
+          name,
+          arguments: input as Record<string, unknown>,
+          ...(span.meta === undefined ? {} : { _meta: span.meta }),
+        },
         undefined,
         {
           signal: context.signal,
@@ -377,6 +388,7 @@ export class McpUpstream {
             ),
         },
       ) as CallToolResult;
+      failed = result.isError === true;
       const value = this.#options.config.rawResults
         ? result
         : unwrapToolResult(result);
@@ -388,6 +400,7 @@ export class McpUpstream {
       }
       throw callError(this.key, name, timeout, error, this.#options.secrets);
     } finally {
+      span.end(failed);
       this.#logs.leave(context.log);
     }
   }

@@ -492,7 +492,7 @@ Deno.test("deploy/networkpolicy.yaml admits ingress only from chosen namespaces 
   }
 });
 
-Deno.test("deploy/networkpolicy.yaml denies egress except DNS and the HTTP upstream servers", () => {
+Deno.test("deploy/networkpolicy.yaml denies egress except DNS, the HTTP upstream servers and the store", () => {
   const rules = policy.spec.egress as PolicyRule[];
   const dns = rules.filter((r) => r.ports?.every((p) => p.port === 53));
   assert.equal(dns.length, 1, "expected one DNS rule");
@@ -530,6 +530,25 @@ Deno.test("deploy/networkpolicy.yaml denies egress except DNS and the HTTP upstr
       )
     );
     assert.ok(allowing.length > 0, `upstream "${name}" (${url}) is blocked`);
+    for (const rule of allowing) opened.add(rule);
+  }
+  // The shared store (store.redis) is reachable too.
+  const redis = config().store.redis;
+  if (redis !== undefined) {
+    const url = new URL(redis);
+    const inCluster = /^[^.]+\.([^.]+)\.svc(\.cluster\.local)?$/.exec(
+      url.hostname,
+    );
+    const allowing = rules.filter((rule) =>
+      rule.ports!.some((p) => p.port === Number(url.port || 6379)) &&
+      rule.to!.some((peer) =>
+        inCluster
+          ? peer.namespaceSelector?.matchLabels
+            ?.["kubernetes.io/metadata.name"] === inCluster[1]
+          : peer.ipBlock !== undefined
+      )
+    );
+    assert.ok(allowing.length > 0, `the store (${url.host}) is blocked`);
     for (const rule of allowing) opened.add(rule);
   }
   assert.equal(opened.size, rules.length, "an egress rule serves no upstream");

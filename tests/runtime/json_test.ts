@@ -22,6 +22,31 @@ Deno.test("createJsonEncoder() encodes plain values like JSON.stringify", () => 
   assert.equal(encode(null, "result"), "null");
 });
 
+Deno.test("createJsonEncoder() reads only own keys when Object.prototype has an enumerable one", () => {
+  // The fast path lists keys with for...in, which sees inherited ones too.
+  const proto = Object.prototype as Record<string, unknown>;
+  proto.polluted = () => "not JSON";
+  try {
+    const value = { a: [{ b: 1 }, { c: "two" }], d: null };
+    assert.equal(encode(value, "result"), JSON.stringify(value));
+    assertCannotSerialize(
+      { a: [{ b: 1 }, { c: () => 1 }] },
+      "Cannot serialize a function at result.a[1].c",
+    );
+  } finally {
+    delete proto.polluted;
+  }
+});
+
+Deno.test("createJsonEncoder() checks a non-plain value in the thousandth row", () => {
+  const rows: unknown[] = Array.from({ length: 1000 }, (_, id) => ({ id }));
+  rows[999] = { id: 999, tags: new Set([1]) };
+  assertCannotSerialize(
+    rows,
+    "Cannot serialize a Set at result[999].tags (convert it with Array.from)",
+  );
+});
+
 Deno.test("createJsonEncoder() honours toJSON, Date's included", () => {
   const value = {
     when: new Date(0),

@@ -53,6 +53,7 @@ const EMPTY: ExecboxConfig = {
   privacy: {},
   approvals: {},
   network: {},
+  store: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -170,6 +171,7 @@ Deno.test("parseConfig() reads every section of a full configuration", async () 
     privacy: {},
     approvals: {},
     network: {},
+    store: {},
   });
   assert.deepEqual(secrets, ["ghp_secret", "docs_secret", "ci_secret"]);
 });

@@ -7,6 +7,9 @@ import {
   type SessionLimits,
   type SessionStore,
 } from "../../../broker/state/session_store.ts";
+import { FileKeyValueStore } from "../../../broker/store/file_key_value_store.ts";
+import { KvSessionStore } from "../../../broker/store/kv_session_store.ts";
+import { MemoryKeyValueStore } from "../../../broker/store/memory_key_value_store.ts";
 
 const LIMITS: SessionLimits = { maxBytes: 4096, ttlMs: 1000 };
 
@@ -44,6 +47,31 @@ const FACTORIES: _Factory[] = [
         await body(store);
       } finally {
         await store.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  },
+  {
+    // The same semantics on the key-value seam (Redis: tests/broker/store).
+    name: "KvSessionStore(MemoryKeyValueStore)",
+    async use(clock, body) {
+      const kv = new MemoryKeyValueStore({ now: () => clock.now });
+      try {
+        await body(new KvSessionStore(kv));
+      } finally {
+        await kv.close();
+      }
+    },
+  },
+  {
+    name: "KvSessionStore(FileKeyValueStore)",
+    async use(clock, body) {
+      const dir = await Deno.makeTempDir();
+      const kv = new FileKeyValueStore({ dir, now: () => clock.now });
+      try {
+        await body(new KvSessionStore(kv));
+      } finally {
+        await kv.close();
         await Deno.remove(dir, { recursive: true });
       }
     },
