@@ -7,7 +7,7 @@
  * Every measurement runs in a fresh process (bench/_child.ts), repeated; a
  * figure is the median of the repetitions, with their lowest and highest.
  *
- * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer,telemetry] [--reps N]
+ * Usage: deno run -A bench/main.ts [--quick] [--only latency,tools,data,throughput,memory,lag,tokens,before,privacy,transfer,telemetry,isolation] [--reps N]
  *
  * `transfer` (the data path, before and after) writes its own part of
  * `docs/benchmarks.md`, between the `transfer:start` and `transfer:end`
@@ -36,6 +36,7 @@ import { runTokenReport, type TokenSummary } from "./tokens.ts";
 import { privacySection } from "./privacy.ts";
 import { transferSection } from "./transfer_section.ts";
 import { telemetrySection } from "./telemetry.ts";
+import { isolationSection, writeIsolationSection } from "./isolation.ts";
 
 const _SECTIONS = [
   "latency",
@@ -49,6 +50,7 @@ const _SECTIONS = [
   "privacy",
   "transfer",
   "telemetry",
+  "isolation",
 ];
 const _BENCH_DOC = new URL("../docs/benchmarks.md", import.meta.url);
 const _START =
@@ -668,6 +670,12 @@ async function main(): Promise<void> {
     }, _status);
     if (values.quick) Deno.stdout.writeSync(_encoder.encode(`${transfer}\n`));
     else await _writeTransfer(transfer);
+    if (only.length === 1) return;
+  }
+  if (only.includes("isolation")) {
+    const section = await isolationSection(sizes.reps, _status);
+    if (values.quick) Deno.stdout.writeSync(_encoder.encode(`${section}\n`));
+    else await writeIsolationSection(_BENCH_DOC, section);
     if (only.length === 1) return;
   }
   const figures: _Figures = {};

@@ -38,6 +38,9 @@ import {
   positiveInteger,
 } from "./limits.ts";
 import { RuntimePool } from "./subprocess/pool.ts";
+import type { RuntimeProcess } from "./subprocess/runtime_process.ts";
+import { createIsolatePool } from "./isolate/create_isolate_pool.ts";
+import type { IsolatePool } from "./isolate/isolate_pool.ts";
 import type { ExecuteResult } from "./result.ts";
 import { runInProcess } from "./run/run.ts";
 import { NetworkAccess } from "./network/network_access.ts";
@@ -78,6 +81,7 @@ import { RunTelemetry } from "./telemetry/run_telemetry.ts";
 export class Broker {
   readonly #limits: Limits;
   readonly #pool: RuntimePool;
+  readonly #isolate: IsolatePool | undefined;
   readonly #sources: ToolSources;
   readonly #learned: LearnedTypes | undefined;
   readonly #onToolCall: ToolCallHook | undefined;
@@ -208,16 +212,23 @@ export class Broker {
         preload: options.skills?.preload ?? [],
       },
     );
+    const startTimeoutMs = positiveInteger(
+      options.startTimeoutMs,
+      10_000,
+      "startTimeoutMs",
+    );
     this.#pool = new RuntimePool({
       host,
       denoPath: options.denoPath ?? host.defaultDenoPath(),
       size: this.#poolSize,
       memoryMb: this.#limits.memoryMb,
-      startTimeoutMs: positiveInteger(
-        options.startTimeoutMs,
-        10_000,
-        "startTimeoutMs",
-      ),
+      startTimeoutMs,
+    });
+    this.#isolate = createIsolatePool(options, {
+      host,
+      spares: this.#pool,
+      maxConcurrency,
+      startTimeoutMs,
     });
   }
 
@@ -319,6 +330,16 @@ export class Broker {
           typeof options.session === "string"
             ? `${options.session.length} characters`
             : typeof options.session
+        }`,
+      );
+    }
+    // The mode is the broker's: a run never picks a weaker one.
+    if ("isolation" in options || "isolate" in options) {
+      throw new TypeError(
+        `Isolation is a broker option, not a run's: got ${
+          JSON.stringify(
+            String((options as Record<string, unknown>).isolation ?? "isolate"),
+          )
         }`,
       );
     }
@@ -495,26 +516,41 @@ export class Broker {
           );
         }
       }
-      let acquired;
+      let acquired: {
+        process: RuntimeProcess;
+        cold: boolean;
+        baselineBytes?: number;
+      };
       try {
-        acquired = await this.#pool.acquire(limits.memoryMb);
+        acquired = this.#isolate === undefined
+          ? await this.#pool.acquire(limits.memoryMb)
+          : await this.#isolate.acquire(caller, limits.memoryMb);
       } catch (error) {
         return failed("internal_error", (error as Error).message);
       }
+      // Isolate mode keeps a process for the caller's next run unless the
+      // broker stopped this one.
+      const release = (result?: ExecuteResult) => {
+        if (this.#isolate === undefined) this.#pool.release(acquired.process);
+        else this.#isolate.release(acquired.process, result);
+      };
       if (signal.aborted) {
-        this.#pool.release(acquired.process);
+        release();
         return cancelled();
       }
       try {
         await this.#watchdog.ready();
       } catch (error) {
         // No run executes without its deadline and memory cap enforced.
-        this.#pool.release(acquired.process);
+        release();
         return failed("internal_error", (error as Error).message);
       }
       const result = await runInProcess({
         process: acquired.process,
         cold: acquired.cold,
+        ...(acquired.baselineBytes === undefined
+          ? {}
+          : { rssBaselineBytes: acquired.baselineBytes }),
         js: prepared.result.js,
         catalog: this.#sources.catalog,
         onToolCall: this.#onToolCall,
@@ -547,7 +583,7 @@ export class Broker {
           : { onToolCallCount: options.onToolCallCount }),
         telemetry,
       });
-      this.#pool.release(acquired.process);
+      release(result);
       try {
         await privacy?.close();
       } catch (error) {
@@ -688,7 +724,8 @@ export class Broker {
     this.#preparer.close();
     try {
       await Promise.all([
-        this.#pool.close(),
+        this.#isolate?.close().then(() => this.#pool.close()) ??
+          this.#pool.close(),
         this.#sources.close(),
       ]);
       await Promise.all([

@@ -15,6 +15,8 @@ import type { LogEntry } from "./result.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
+import type { IsolateOptions } from "./isolate/isolate_pool.ts";
+import type { Isolation } from "./isolate/isolation.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
 import type { SessionStore } from "./state/session_store.ts";
 import type { ShapeStore } from "./state/shape_store.ts";
@@ -202,6 +204,22 @@ export interface BrokerOptions {
    * @default {{ size: 2 }}
    */
   pool?: PoolOptions;
+  /**
+   * How runs are isolated from each other. `"process"`: every run gets a
+   * fresh runtime process. `"isolate"`: every run gets a fresh V8 isolate (a
+   * Worker with the same prelude and limits) inside a runtime process that
+   * serves many runs of one caller, one at a time (see `isolate`); cheaper,
+   * but a V8 or Deno escape in one run reaches that caller's later runs in
+   * the process. Set per broker only; a run cannot choose.
+   * @default {"process"}
+   */
+  isolation?: Isolation;
+  /**
+   * When isolate mode replaces a runtime process, and how many callers may
+   * own at once.
+   * @default {{ maxRuns: 100, maxAgeSeconds: 300, maxProcesses: maxConcurrency }}
+   */
+  isolate?: IsolateOptions;
   /**
    * Runs executing at once; more wait in the queue.
    * @default {4}

@@ -95,23 +95,48 @@ export function runtimeMain(deps: RuntimeDeps): void {
   const url = URL.createObjectURL(
     new Blob([deps.workerSource], { type: "text/javascript" }),
   );
-  const worker = new Worker(url, { type: "module", name: "execbox-guest" });
 
-  // Messages to the Worker travel through the inbox, shared memory that
-  // guest code cannot reach (`inbox.ts`). Handed over first, before the Worker
-  // has any guest code; nothing is posted to the Worker after it.
-  const inbox = deps.createInboxWriter(1_048_576);
-  worker.postMessage(inbox.buffer);
-  const toWorker = (header: ToWorkerMessage, payload?: Uint8Array) =>
-    inbox.write(header, payload);
+  // One Worker per run. In isolate mode the broker sends `next` after a run:
+  // the Worker is terminated and a fresh one (a new V8 isolate, a new
+  // prelude, a new inbox) is started, so nothing of a run reaches the next.
+  let worker: Worker;
+  let toWorker: (header: ToWorkerMessage, payload?: Uint8Array) => void;
+  let inbox: ReturnType<typeof deps.createInboxWriter>;
+  function startWorker(): void {
+    ended = false;
+    relaying = false;
+    const current = new Worker(url, { type: "module", name: "execbox-guest" });
+    worker = current;
+    // Messages to the Worker travel through the inbox, shared memory that
+    // guest code cannot reach (`inbox.ts`). Handed over first, before the
+    // Worker has any guest code; nothing is posted to the Worker after it.
+    const own = deps.createInboxWriter(1_048_576);
+    inbox = own;
+    current.postMessage(own.buffer);
+    toWorker = (header, payload) => own.write(header, payload);
+    // The Worker is the guest's realm: its messages are checked before
+    // relaying, and once its run has ended (or it was replaced) nothing it
+    // sends is relayed.
+    current.onmessage = (event: MessageEvent<FromWorkerMessage>) => {
+      if (current !== worker) return;
+      fromWorker(event.data);
+    };
+    current.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      if (current !== worker) return;
+      // Deno's message already starts with "Uncaught".
+      end(
+        { t: "fail", code: "runtime_error" },
+        cut(event.message, MAX_MESSAGE_CHARS),
+      );
+    };
+  }
 
-  // The Worker is the guest's realm: its messages are checked before relaying.
-  worker.onmessage = (event: MessageEvent<FromWorkerMessage>) => {
-    const m = event.data;
+  function fromWorker(m: FromWorkerMessage): void {
     if (m === null || typeof m !== "object") return;
     switch (m.type) {
       case "booted":
-        // Each process serves one run, so its first exec would run every
+        // Each Worker serves one run, so its first exec would run every
         // function on this path cold: send one warm-up frame down the same
         // path (decoder, handler, inbox) while the pool fills.
         receive(deps.encodeFrame({ t: "warm" }));
@@ -120,6 +145,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
         send({ t: "ready", v: deps.protocolVersion, deno: Deno.version.deno });
         break;
       case "call":
+        if (ended) break;
         send(
           typeof m.skill === "string"
             ? { t: "call", id: m.id, ns: m.ns, name: m.name, skill: m.skill }
@@ -128,6 +154,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
         );
         break;
       case "log":
+        if (ended) break;
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
         break;
       case "done":
@@ -137,15 +164,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
         end({ t: "fail", code: m.code }, cut(m.message, MAX_MESSAGE_CHARS));
         break;
     }
-  };
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    // Deno's message already starts with "Uncaught".
-    end(
-      { t: "fail", code: "runtime_error" },
-      cut(event.message, MAX_MESSAGE_CHARS),
-    );
-  };
+  }
   // A guest that breaks what the Worker's own runtime code calls (its task
   // queue, Function.prototype.call) can make Deno report the Worker's failure
   // here as well. Left alone, that would end the process, and the broker
@@ -167,6 +186,7 @@ export function runtimeMain(deps: RuntimeDeps): void {
   // A payload is relayed to the Worker as it arrives from the pipe: the
   // inbox takes its bytes in parts, and the Worker decodes them as they come.
   let relaying = false;
+  startWorker();
   function handle(header: BrokerFrame, payloadBytes: number): void {
     relaying = false;
     switch (header.t) {
@@ -201,6 +221,10 @@ export function runtimeMain(deps: RuntimeDeps): void {
         break;
       case "warm":
         toWorker({ type: "warm" });
+        break;
+      case "next":
+        worker.terminate();
+        startWorker();
         break;
       case "cancel":
         Deno.exit(0);

@@ -15,7 +15,7 @@
  */
 
 /** Version of this protocol; the runtime announces it in its `ready` frame. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * The namespace of the `call` frames that carry the guest's `fetch` (its name
@@ -107,6 +107,11 @@ export type BrokerFrame =
   }
   /** Stop now. No payload. */
   | { t: "cancel" }
+  /**
+   * Isolate mode: the run ended; end its Worker and start a fresh one, then
+   * send `ready` again. No payload.
+   */
+  | { t: "next" }
   /** Never sent by the broker: the runtime feeds itself one at start-up to warm its code paths. */
   | { t: "warm" };
 

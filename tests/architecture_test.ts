@@ -40,6 +40,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "audit": ["vocabulary"],
   "approval": ["audit", "store", "vocabulary"],
   "subprocess": ["transfer", "host", "vocabulary", "runtime"],
+  "isolate": ["subprocess", "host", "vocabulary"],
   "state": ["tools", "vocabulary"],
   "skills": ["tools", "vocabulary"],
   "store": ["state", "skills", "vocabulary"],
@@ -74,6 +75,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "skills",
     "store",
     "subprocess",
+    "isolate",
     "audit",
     "telemetry",
     "types",
@@ -87,6 +89,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // reverse.
   "config": [
     "engine",
+    "isolate",
     "network",
     "state",
     "privacy",
@@ -116,6 +119,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "skills",
     "store",
     "subprocess",
+    "isolate",
     "audit",
     "telemetry",
     "types",

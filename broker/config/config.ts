@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Isolation } from "../isolate/isolation.ts";
+import type { IsolateOptions } from "../isolate/isolate_pool.ts";
 import { type Node, type ParseError, parseTree } from "jsonc-parser";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import process from "node:process";
@@ -101,6 +103,10 @@ export interface PoolConfig {
   maxConcurrencyPerCaller?: number;
   /** Runs one caller may have waiting (`BrokerOptions.maxQueuePerCaller`). */
   maxQueuePerCaller?: number;
+  /** How runs are isolated (`BrokerOptions.isolation`). */
+  isolation?: Isolation;
+  /** When isolate mode replaces a process (`BrokerOptions.isolate`). */
+  isolate?: IsolateOptions;
 }
 
 /** The `sessions` section: where session state lives. */
@@ -258,6 +264,10 @@ export interface ConfigBrokerOptions {
   maxConcurrencyPerCaller?: number;
   /** Runs one caller may have waiting. */
   maxQueuePerCaller?: number;
+  /** How runs are isolated. */
+  isolation?: Isolation;
+  /** When isolate mode replaces a process. */
+  isolate?: IsolateOptions;
   /** Session state. */
   sessions?: SessionOptions;
   /** What audit records hold (the sink is the caller's: see `audit.file`). */
@@ -554,7 +564,11 @@ export function brokerOptionsFromConfig(
     maxQueue,
     maxConcurrencyPerCaller,
     maxQueuePerCaller,
+    isolation,
+    isolate,
   } = config.pool;
+  if (isolation !== undefined) options.isolation = isolation;
+  if (isolate !== undefined) options.isolate = isolate;
   if (size !== undefined) options.pool = { size };
   if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency;
   if (maxQueue !== undefined) options.maxQueue = maxQueue;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ISOLATIONS } from "../isolate/isolation.ts";
 import type { Node } from "jsonc-parser";
 import { z } from "zod";
 import { type ConfigPath, type ConfigProblem, pathText } from "./problem.ts";
@@ -165,6 +166,14 @@ const _schema = z.strictObject({
     maxQueue: _whole(0).optional(),
     maxConcurrencyPerCaller: _whole(1).optional(),
     maxQueuePerCaller: _whole(0).optional(),
+    isolation: z.enum(ISOLATIONS, {
+      error: `must be one of ${ISOLATIONS.map((i) => `"${i}"`).join(", ")}`,
+    }).optional(),
+    isolate: z.strictObject({
+      maxRuns: _whole(1).optional(),
+      maxAgeSeconds: _whole(1).optional(),
+      maxProcesses: _whole(1).optional(),
+    }, { error: "must be an object" }).optional(),
   }, { error: "must be an object" }).optional(),
   http: z.strictObject({
     hostname: _text.optional(),

@@ -67,6 +67,12 @@ export interface RunOptions {
   process: RuntimeProcess;
   /** Whether it was started for this run. */
   cold: boolean;
+  /**
+   * Isolate mode: the process's resident memory when the run starts, in
+   * bytes. The run is then charged for what it adds to it (`memoryMb`), and
+   * its peak is the highest reading during the run, not the process's.
+   */
+  rssBaselineBytes?: number;
   /** Prepared JavaScript from `prepareCode`. */
   js: string;
   /** The guest namespace for this run. */
@@ -149,7 +155,10 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     limits.maxToolResultBytes,
     limits.maxRunToolResultBytes,
   );
-  const rssLimit = (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB;
+  const baseline = options.rssBaselineBytes;
+  const rssLimit = baseline === undefined
+    ? (limits.memoryMb + RUNTIME_BASELINE_MB) * _MIB
+    : baseline + limits.memoryMb * _MIB;
   let toolCalls = 0;
   let settled = false;
   const running = new Map<AuditCall, number>();
@@ -209,9 +218,12 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       }
       return {
         code: "memory_limit",
-        message:
-          `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory reached ${
+        message: baseline === undefined
+          ? `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory reached ${
             Math.round(watch.residentBytes() / _MIB)
+          } MiB)`
+          : `Run exceeded the memory limit of ${limits.memoryMb} MiB (resident memory grew by ${
+            Math.round((watch.residentBytes() - baseline) / _MIB)
           } MiB)`,
       };
     }
@@ -220,6 +232,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
     const watch = options.watchdog.watch(process.pid, {
       timeoutMs: options.remainingMs,
       rssLimitBytes: rssLimit,
+      ...(baseline === undefined ? {} : { peakFromSamples: true }),
       // A little past the approval timeout, in case this thread is too busy
       // to end the wait in time.
       maxPauseMs: (options.approval?.timeoutMs ?? 0) + _PAUSE_SLACK_MS,

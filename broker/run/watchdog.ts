@@ -31,6 +31,13 @@ export interface WatchOptions {
   /** Resident bytes above which it is killed for `memory_limit`. */
   rssLimitBytes: number;
   /**
+   * Report as the peak the highest resident memory sampled while watching,
+   * not the process's lifetime high-water mark (a process that serves many
+   * runs).
+   * @default {false}
+   */
+  peakFromSamples?: boolean;
+  /**
    * The longest the wall clock stays paused after the latest call began to
    * wait for an approver (see {@linkcode ProcessWatch.pause}), in
    * milliseconds: a bound kept by the watchdog even if the main thread
@@ -130,6 +137,7 @@ export class Watchdog {
       timeoutMs: options.timeoutMs,
       rssLimit: options.rssLimitBytes,
       maxPauseMs: options.maxPauseMs ?? 0,
+      peakFromSamples: options.peakFromSamples === true,
       cell: cell.buffer as SharedArrayBuffer,
     });
     return {

@@ -49,6 +49,8 @@ export type ToWatchdog =
      * running again.
      */
     maxPauseMs: number;
+    /** Peak = highest sampled resident memory, not the high-water mark. */
+    peakFromSamples: boolean;
     /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
     cell: SharedArrayBuffer;
   }

@@ -46,6 +46,7 @@ interface _Watch {
   waitsBegun: number;
   maxPauseMs: number;
   rssLimit: number;
+  peakFromSamples: boolean;
   cell: Int32Array;
   startTime: string | undefined;
 }
@@ -136,7 +137,16 @@ function _check(id: number, watch: _Watch, now: number): void {
   }
   const sample = sampleProcess(watch.pid);
   if (sample === undefined) return;
-  Atomics.store(watch.cell, CELL_PEAK_KIB, _kib(sample.peakResidentBytes));
+  Atomics.store(
+    watch.cell,
+    CELL_PEAK_KIB,
+    watch.peakFromSamples
+      ? Math.max(
+        Atomics.load(watch.cell, CELL_PEAK_KIB),
+        _kib(sample.residentBytes),
+      )
+      : _kib(sample.peakResidentBytes),
+  );
   if (sample.residentBytes > watch.rssLimit) {
     Atomics.store(watch.cell, CELL_RESIDENT_KIB, _kib(sample.residentBytes));
     _decide(id, watch, VERDICT_MEMORY);
@@ -177,6 +187,7 @@ _port.onMessage((data: unknown) => {
     waitsBegun: 0,
     maxPauseMs: message.maxPauseMs,
     rssLimit: message.rssLimit,
+    peakFromSamples: message.peakFromSamples === true,
     cell: new Int32Array(message.cell),
     startTime: processStartTime(message.pid),
   });

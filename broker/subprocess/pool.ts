@@ -110,6 +110,14 @@ export class RuntimePool {
   }
 
   /**
+   * Starts warm processes in the background until the pool is full again
+   * (isolate mode takes processes out of the pool for good).
+   */
+  replenish(): void {
+    setTimeout(() => this.#refill(), 0);
+  }
+
+  /**
    * Kills a process that served its run, in the background: after the
    * current task, so the caller gets its result before the kill costs time.
    */

@@ -202,6 +202,28 @@ export class RuntimeProcess {
     }
   }
 
+  /**
+   * Isolate mode: asks the runtime to end the Worker of the run that just
+   * ended and start a fresh one, and waits until it reports ready again.
+   *
+   * @param timeoutMs How long the fresh Worker may take.
+   * @throws {ExecboxError} `runtime_start` when it does not become ready in
+   * time, exits or sends anything else first.
+   */
+  async next(timeoutMs: number): Promise<void> {
+    if (this.#disposed !== undefined) {
+      throw new ExecboxError("runtime_start", "Runtime process was killed");
+    }
+    const ready = this.#waitReady(timeoutMs);
+    await this.send({ t: "next" });
+    await ready;
+  }
+
+  /** Whether {@linkcode RuntimeProcess.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed !== undefined;
+  }
+
   #waitReady(timeoutMs: number): Promise<{ v: number; deno: string }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

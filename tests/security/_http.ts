@@ -11,10 +11,10 @@
 import {
   type BrokerOptions,
   type ClientError,
-  createBroker,
   denoHost,
   type ServeOptions,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { createHttpApp, type HttpAppOptions } from "../../broker/http/app.ts";
 import type { Broker } from "../../broker/broker.ts";
 

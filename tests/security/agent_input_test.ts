@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import {
   anthropicTools,
   openaiChatTools,

@@ -1,4 +1,4 @@
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult, hinted } from "./_fixtures.ts";
 
 const DENO_GONE = hinted("ReferenceError: Deno is not defined");

@@ -3,9 +3,9 @@ import { deferred } from "../_async.ts";
 import {
   type ApprovalContext,
   type AuditRecord,
-  createBroker,
   defineTool,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 
 const providers = {
   tools: {

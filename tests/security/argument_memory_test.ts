@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult, REPO_ROOT } from "./_fixtures.ts";
 
 const MIB = 2 ** 20;

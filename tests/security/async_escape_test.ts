@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult } from "./_fixtures.ts";
 
 /**

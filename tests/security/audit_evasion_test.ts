@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import {
   AuditLog,
   type AuditRecord,
-  createBroker,
   defineTool,
   MAX_AUDIT_ARG_BYTES,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { sha256Hex } from "../../broker/sha256.ts";
 import { assertResult } from "./_fixtures.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { NetworkAccess } from "../../broker/network/network_access.ts";
 import { assertNotInOutcome, assertResult, js } from "./_fixtures.ts";
 import { echo, serveLoopback } from "../broker/network/_loopback.ts";

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult, REPO_ROOT } from "./_fixtures.ts";
 
 /** The names in the "complete list" block of docs/guest.md. */

@@ -9,12 +9,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { z } from "zod";
 import {
-  createBroker,
   defineTool,
   FileShapeStore,
   MemoryShapeStore,
   type Providers,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { LearnedTypes } from "../../broker/types/learned_types.ts";
 
 const SECRET = `sk-${crypto.randomUUID()}`;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createBroker, denoHost } from "../../mod.ts";
+import { denoHost } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { REPO_ROOT } from "./_fixtures.ts";
 
 const BROKER =

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, denoHost, type LogEntry } from "../../mod.ts";
+import { denoHost, type LogEntry } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { createHttpApp } from "../../broker/http/app.ts";
 
 const CODE =

@@ -1,4 +1,4 @@
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, hinted } from "./_fixtures.ts";
 
 Deno.test("Broker.execute() keeps the network out of reach", async (t) => {

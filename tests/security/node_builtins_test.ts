@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { builtinModules } from "node:module";
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult } from "./_fixtures.ts";
 
 const BUILTIN_BLOCKED =

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker } from "../../broker/broker.ts";
+import { createBroker } from "./_broker.ts";
 import { ExecboxError } from "../../broker/errors.ts";
 import { denoHost } from "../../broker/host/deno.ts";
 import { FileOAuthStore } from "../../broker/oauth/oauth_file_store.ts";

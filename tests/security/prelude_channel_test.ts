@@ -4,7 +4,8 @@
  * nothing the guest posts, dispatches or hooks resolves its pending call.
  */
 
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult } from "./_fixtures.ts";
 
 /** A slow echo, so the guest's forgery is in place while the call waits. */

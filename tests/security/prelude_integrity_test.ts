@@ -7,12 +7,12 @@
 
 import assert from "node:assert/strict";
 import {
-  createBroker,
   defineTool,
   type ErrorCode,
   type ExecuteResult,
   MIN_LOG_ENTRY_BYTES,
 } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult } from "./_fixtures.ts";
 
 /** Runs before each sabotage: what the actions need, made while it works. */

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, type ExecuteResult } from "../../mod.ts";
+import type { ExecuteResult } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { executeText } from "../../broker/mcp/text.ts";
 import { crmProviders } from "../broker/privacy/_crm.ts";
 

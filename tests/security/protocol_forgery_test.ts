@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult, hinted } from "./_fixtures.ts";
 
 /** Guest code that waits long enough for a forged frame to reach the broker. */

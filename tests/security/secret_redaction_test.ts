@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type AuditRecord,
-  createBroker,
-  defineTool,
-  type ExecuteResult,
-} from "../../mod.ts";
+import { type AuditRecord, defineTool, type ExecuteResult } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertNotInOutcome, assertResult } from "./_fixtures.ts";
 
 const SECRET = `sk-${crypto.randomUUID()}`;

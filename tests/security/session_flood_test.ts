@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { deferred } from "../_async.ts";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult } from "./_fixtures.ts";
 
 Deno.test("Broker.execute() refuses a caller's session past sessions.maxPerCaller", async () => {

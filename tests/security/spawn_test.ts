@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertResult, recordingHost } from "./_fixtures.ts";
 
 /**

@@ -4,7 +4,7 @@
  * with escapes) takes it to the top level of a sloppy script.
  */
 
-import { createBroker } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult } from "./_fixtures.ts";
 
 const HTML_COMMENT =

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, defineTool } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { createBroker } from "./_broker.ts";
 import { assertFailure, assertResult } from "./_fixtures.ts";
 
 function bigTools(calls: string[]) {
