@@ -67,7 +67,11 @@ async function start(
   });
   const log: string[] = [];
   const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
+  // Ends open /mcp sessions (an SDK client's GET stream) before shutdown,
+  // which waits for every open response.
+  const ended = new AbortController();
   const app = createHttpApp(broker, {
+    signal: ended.signal,
     ...appOptions,
     log: (line) => {
       log.push(line);
@@ -94,6 +98,7 @@ async function start(
       return promise;
     },
     async [Symbol.asyncDispose]() {
+      ended.abort();
       await server.shutdown();
       await broker.close();
     },

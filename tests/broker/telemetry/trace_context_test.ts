@@ -149,7 +149,9 @@ Deno.test("createMcpServer() execute continues the trace of the request's _meta 
 Deno.test("createHttpApp() /mcp continues the trace of the HTTP request's traceparent header", async () => {
   otel.reset();
   await using broker = await createBroker({ pool: { size: 1 } });
-  const app = createHttpApp(broker, { log: () => {} });
+  // Ends the session's open GET stream before shutdown, which waits for it.
+  const ended = new AbortController();
+  const app = createHttpApp(broker, { log: () => {}, signal: ended.signal });
   const server = await denoHost.serve(app.fetch, {
     hostname: "127.0.0.1",
     port: 0,
@@ -169,6 +171,7 @@ Deno.test("createHttpApp() /mcp continues the trace of the HTTP request's tracep
     assert.equal(call.isError, undefined);
   } finally {
     await client.close();
+    ended.abort();
     await server.shutdown();
   }
   const run = onlySpan(otel.spans(), "execbox.execute");
