@@ -473,6 +473,35 @@ ${searchRows.join("\n")}
 
 \`get_env\` shows the environment variable names the server sees, so its type
 differs from machine to machine; its values never enter the type or the store.
+
+## 9. Saved skills
+
+Measured with [bench/skills_tokens.ts](../bench/skills_tokens.ts) on the same
+three servers (o200k tokens; the MCP server's caller, \`"mcp"\`): skills off, on
+with none saved, and on with the three workflows above saved as skills
+(\`signature: "() => Promise<unknown>"\`, the first sentence of the task as the
+description). These are counts of text, so the loaded machine does not change
+them.
+
+| text                       | skills off | on, none saved | on, 3 saved |
+| -------------------------- | ---------: | -------------: | ----------: |
+| MCP \`execute\` description  |        193 |            231 |         235 |
+| all of \`types({ caller })\` |      3,275 |          3,275 |       3,517 |
+
+The \`execute\` description gains one line on \`skills.save\` (38 tokens) and
+\`skills (N)\` in its namespace counts (4 tokens); \`types()\` gains the \`skills\`
+declaration with \`save\`, \`list\` and \`delete\` (96 tokens), then each skill's own
+declaration:
+
+| skill            | declaration with its signature | without (\`(args?: unknown) => Promise<unknown>\`) | the workflow's code, sent again | \`await skills.<name>()\` |
+| ---------------- | -----------------------------: | -----------------------------------------------: | ------------------------------: | ----------------------: |
+| log_triage       |                             45 |                                               49 |                             323 |                       6 |
+| sales_by_tier    |                             54 |                                               58 |                             322 |                       7 |
+| dependency_audit |                             41 |                                               45 |                             259 |                       7 |
+
+A declaration costs ~40-60 tokens (mostly its description) in \`types()\` and in a
+\`search_tools\` result that finds it; repeating a workflow through its skill
+sends ~7 tokens of code instead of ~260-320.
 `;
 }
 
