@@ -3,19 +3,8 @@ import {
   brokerOptionsFromConfig,
   parseConfig,
 } from "../../../broker/config/config.ts";
-import { ExecboxError } from "../../../broker/errors.ts";
+import { configError } from "./_config_error.ts";
 import { FileShapeStore } from "../../../broker/state/shape_file_store.ts";
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, "x.jsonc", {});
-  } catch (error) {
-    assert.ok(error instanceof ExecboxError);
-    assert.equal(error.code, "config_invalid");
-    return error.message;
-  }
-  assert.fail("parseConfig() did not throw");
-}
 
 Deno.test("parseConfig() reads inference.file relative to the file and builds a FileShapeStore", () => {
   const { config } = parseConfig(

@@ -3,18 +3,7 @@ import {
   brokerOptionsFromConfig,
   parseConfig,
 } from "../../../broker/config/config.ts";
-import { ExecboxError } from "../../../broker/errors.ts";
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, "x.jsonc", {});
-  } catch (error) {
-    assert.ok(error instanceof ExecboxError);
-    assert.equal(error.code, "config_invalid");
-    return error.message;
-  }
-  assert.fail("parseConfig() did not throw");
-}
+import { configError } from "./_config_error.ts";
 
 Deno.test("parseConfig() reads pool.isolation and pool.isolate into the broker's options", () => {
   const { config } = parseConfig(

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import { brokerOptionsFromConfig, parseConfig } from "../../../mod.ts";
-import { ExecboxError } from "../../../broker/errors.ts";
+import { configError } from "./_config_error.ts";
 import { RedisKeyValueStore } from "../../../broker/store/redis_key_value_store.ts";
 import { KvOAuthStore } from "../../../broker/oauth/oauth_kv_store.ts";
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, "x.jsonc", {});
-  } catch (error) {
-    assert.ok(error instanceof ExecboxError);
-    assert.equal(error.code, "config_invalid");
-    return error.message;
-  }
-  assert.fail("parseConfig() did not throw");
-}
 
 Deno.test("parseConfig() reads the store section, with ${VAR} in the URL kept secret", async () => {
   const { config, secrets } = parseConfig(
