@@ -4,34 +4,22 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
+import {
+  type ClientCapabilities,
+  ElicitRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import {
   type ApprovalRequest,
   type Broker,
   createBroker,
-  defineTool,
   denoHost,
 } from "../../../mod.ts";
+import { deleted, providers } from "../approval/fixtures/delete_repo.ts";
 import {
   createHttpApp,
   type HttpAppOptions,
 } from "../../../broker/http/app.ts";
 import { readEvents } from "./_sse.ts";
-
-const deleted: string[] = [];
-const providers = {
-  github: {
-    delete_repo: defineTool({
-      input: z.object({ repo: z.string(), token: z.string().optional() }),
-      approval: "required",
-      execute: ({ repo }) => {
-        deleted.push(repo);
-        return `deleted ${repo}`;
-      },
-    }),
-  },
-};
 
 const TOKENS = { agent: "agent-token-1", ops: "ops-token-1" };
 
@@ -62,6 +50,12 @@ function client(broker: Broker, options: HttpAppOptions = {}) {
     request,
     execute: (who: keyof typeof TOKENS, code: string, signal?: AbortSignal) =>
       request(who, "POST", "/v1/execute", { code }, signal),
+    /** A decision on a waiting call, by an approver unless `who` says. */
+    decide: (
+      id: string,
+      decision: { approved: unknown; reason?: string },
+      who: keyof typeof TOKENS = "ops",
+    ) => request(who, "POST", `/v1/approvals/${id}`, decision),
     /** The pending approvals, once there are `count` of them. */
     async pending(count = 1): Promise<ApprovalRequest[]> {
       for (let i = 0; i < 2000; i++) {
@@ -74,6 +68,21 @@ function client(broker: Broker, options: HttpAppOptions = {}) {
       throw new Error("No call waited for approval");
     },
   };
+}
+
+/** An SDK client of the app's `/mcp` on loopback, as the agent. */
+async function connectMcp(
+  port: number,
+  capabilities: ClientCapabilities,
+): Promise<Client> {
+  const mcp = new Client({ name: "test", version: "1.0.0" }, { capabilities });
+  await mcp.connect(
+    new StreamableHTTPClientTransport(
+      new URL(`http://127.0.0.1:${port}/mcp`),
+      { requestInit: { headers: { authorization: `Bearer ${TOKENS.agent}` } } },
+    ),
+  );
+  return mcp;
 }
 
 Deno.test("POST /v1/approvals/{id} approves a call that a waiting execute request made", async () => {
@@ -92,12 +101,7 @@ Deno.test("POST /v1/approvals/{id} approves a call that a waiting execute reques
   assert.equal(request!.caller, "agent");
   assert.equal(request!.tool, "github.delete_repo");
   assert.deepEqual(request!.arguments, { repo: "a", token: "[redacted]" });
-  const decided = await http.request(
-    "ops",
-    "POST",
-    `/v1/approvals/${request!.id}`,
-    { approved: true },
-  );
+  const decided = await http.decide(request!.id, { approved: true });
   assert.equal(decided.status, 200);
   assert.deepEqual(await decided.json(), { id: request!.id, approved: true });
   const run = await (await running).json();
@@ -116,12 +120,10 @@ Deno.test("POST /v1/approvals/{id} denies a call with the approver's reason", as
     `try { await github.delete_repo({ repo: "b" }) } catch (e) { return e.message }`,
   );
   const [request] = await http.pending();
-  const decided = await http.request(
-    "ops",
-    "POST",
-    `/v1/approvals/${request!.id}`,
-    { approved: false, reason: "needs a ticket" },
-  );
+  const decided = await http.decide(request!.id, {
+    approved: false,
+    reason: "needs a ticket",
+  });
   assert.equal(decided.status, 200);
   const run = await (await running).json();
   assert.equal(
@@ -151,12 +153,7 @@ Deno.test("GET and POST /v1/approvals refuse a caller without the approve permis
         'The caller "agent" may not approve calls; name its token in http.approvers',
     },
   });
-  const decided = await http.request(
-    "agent",
-    "POST",
-    `/v1/approvals/${request!.id}`,
-    { approved: true },
-  );
+  const decided = await http.decide(request!.id, { approved: true }, "agent");
   assert.equal(decided.status, 403);
   assert.equal((await decided.json()).error.code, "forbidden");
   // The client going away cancels the run and withdraws its approval.
@@ -177,12 +174,7 @@ Deno.test("POST /v1/approvals/{id} refuses self-approval unless selfApproval is 
       controller.signal,
     );
     const [request] = await http.pending();
-    const decided = await http.request(
-      "ops",
-      "POST",
-      `/v1/approvals/${request!.id}`,
-      { approved: true },
-    );
+    const decided = await http.decide(request!.id, { approved: true });
     assert.equal(decided.status, 403);
     assert.deepEqual(await decided.json(), {
       error: {
@@ -201,12 +193,7 @@ Deno.test("POST /v1/approvals/{id} refuses self-approval unless selfApproval is 
       `await github.delete_repo({ repo: "d" })`,
     );
     const [request] = await http.pending();
-    const decided = await http.request(
-      "ops",
-      "POST",
-      `/v1/approvals/${request!.id}`,
-      { approved: true },
-    );
+    const decided = await http.decide(request!.id, { approved: true });
     assert.equal(decided.status, 200);
     assert.equal((await (await running).json()).result, "deleted d");
   });
@@ -215,9 +202,7 @@ Deno.test("POST /v1/approvals/{id} refuses self-approval unless selfApproval is 
 Deno.test("POST /v1/approvals/{id} answers 404 for an unknown id and 400 for a bad body", async () => {
   await using broker = await createBroker({ providers, pool: { size: 0 } });
   const http = client(broker);
-  const unknown = await http.request("ops", "POST", "/v1/approvals/nope", {
-    approved: true,
-  });
+  const unknown = await http.decide("nope", { approved: true });
   assert.equal(unknown.status, 404);
   assert.deepEqual(await unknown.json(), {
     error: {
@@ -225,9 +210,7 @@ Deno.test("POST /v1/approvals/{id} answers 404 for an unknown id and 400 for a b
       message: 'No call waits for approval with id "nope"',
     },
   });
-  const bad = await http.request("ops", "POST", "/v1/approvals/nope", {
-    approved: "yes",
-  });
+  const bad = await http.decide("nope", { approved: "yes" });
   assert.equal(bad.status, 400);
   assert.deepEqual(await bad.json(), {
     error: {
@@ -246,18 +229,8 @@ Deno.test("/mcp (stateless) runs wait at /v1/approvals, even for a client that c
     hostname: "127.0.0.1",
     port: 0,
   });
-  const mcp = new Client({ name: "test", version: "1.0.0" }, {
-    capabilities: { elicitation: {} },
-  });
+  const mcp = await connectMcp(server.address.port, { elicitation: {} });
   try {
-    await mcp.connect(
-      new StreamableHTTPClientTransport(
-        new URL(`http://127.0.0.1:${server.address.port}/mcp`),
-        {
-          requestInit: { headers: { authorization: `Bearer ${TOKENS.agent}` } },
-        },
-      ),
-    );
     deleted.length = 0;
     const call = mcp.callTool({
       name: "execute",
@@ -265,12 +238,7 @@ Deno.test("/mcp (stateless) runs wait at /v1/approvals, even for a client that c
     });
     const [request] = await http.pending();
     assert.equal(request!.caller, "agent");
-    const decided = await http.request(
-      "ops",
-      "POST",
-      `/v1/approvals/${request!.id}`,
-      { approved: true },
-    );
+    const decided = await http.decide(request!.id, { approved: true });
     assert.equal(decided.status, 200);
     const result = await call;
     assert.deepEqual(result.content, [{ type: "text", text: '"deleted m"' }]);
@@ -289,23 +257,16 @@ Deno.test("/mcp sessions ask an eliciting client, and send a client that cannot 
     port: 0,
   });
   const connect = async (elicits: boolean) => {
-    const mcp = new Client({ name: "test", version: "1.0.0" }, {
-      capabilities: elicits ? { elicitation: {} } : {},
-    });
+    const mcp = await connectMcp(
+      server.address.port,
+      elicits ? { elicitation: {} } : {},
+    );
     if (elicits) {
       mcp.setRequestHandler(ElicitRequestSchema, () => ({
         action: "accept",
         content: { approve: true },
       }));
     }
-    await mcp.connect(
-      new StreamableHTTPClientTransport(
-        new URL(`http://127.0.0.1:${server.address.port}/mcp`),
-        {
-          requestInit: { headers: { authorization: `Bearer ${TOKENS.agent}` } },
-        },
-      ),
-    );
     return mcp;
   };
   try {
@@ -342,12 +303,7 @@ Deno.test("/mcp sessions ask an eliciting client, and send a client that cannot 
           });
           const [request] = await http.pending();
           assert.equal(request!.caller, "agent");
-          const decided = await http.request(
-            "ops",
-            "POST",
-            `/v1/approvals/${request!.id}`,
-            { approved: true },
-          );
+          const decided = await http.decide(request!.id, { approved: true });
           assert.equal(decided.status, 200);
           assert.deepEqual((await call).content, [{
             type: "text",
@@ -388,12 +344,7 @@ Deno.test("POST /v1/execute as an event stream sends an approval event, and the 
   assert.equal(request.tool, "github.delete_repo");
   assert.deepEqual(request.arguments, { repo: "b" });
   assert.deepEqual(deleted, []);
-  const decided = await http.request(
-    "ops",
-    "POST",
-    `/v1/approvals/${request.id}`,
-    { approved: true },
-  );
+  const decided = await http.decide(request.id, { approved: true });
   assert.equal(decided.status, 200);
   const last = (await events.next()).value!;
   assert.equal(last.event, "result");

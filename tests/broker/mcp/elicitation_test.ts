@@ -16,23 +16,9 @@ import {
   type Broker,
   createBroker,
   createMcpServer,
-  defineTool,
   type McpServerOptions,
 } from "../../../mod.ts";
-
-const deleted: string[] = [];
-const providers = {
-  github: {
-    delete_repo: defineTool({
-      input: z.object({ repo: z.string(), token: z.string().optional() }),
-      approval: "required",
-      execute: ({ repo }) => {
-        deleted.push(repo);
-        return `deleted ${repo}`;
-      },
-    }),
-  },
-};
+import { deleted, providers } from "../approval/fixtures/delete_repo.ts";
 
 /** An SDK client on an in-memory transport, answering elicitation if asked. */
 async function connect(
