@@ -8,25 +8,14 @@
 import assert from "node:assert/strict";
 import { createBroker } from "./_broker.ts";
 import { ExecboxError } from "../../broker/errors.ts";
-import { denoHost } from "../../broker/host/deno.ts";
 import { FileOAuthStore } from "../../broker/oauth/oauth_file_store.ts";
 import { MemoryOAuthStore } from "../../broker/oauth/oauth_store.ts";
-import { loginUpstream } from "../../broker/upstream/login.ts";
-import {
-  followAuthorization,
-  startOAuthServer,
-} from "../broker/oauth/_oauth_server.ts";
+import { loginDocs, startOAuthServer } from "../broker/oauth/_oauth_server.ts";
 
 Deno.test("Broker.execute() hides OAuth access tokens, refreshed ones too, that an upstream reflects in an error", async () => {
   await using server = startOAuthServer();
   const store = new MemoryOAuthStore();
-  await loginUpstream({
-    key: "docs",
-    config: { url: server.url },
-    store,
-    host: denoHost,
-    open: (url) => followAuthorization(url),
-  });
+  await loginDocs(server.url, store);
   const broker = await createBroker({
     pool: { size: 1 },
     mcpServers: { docs: { url: server.url } },
@@ -70,13 +59,7 @@ Deno.test("Broker never sends one server's OAuth token to another server with th
   await using serverB = startOAuthServer();
   const stores = [new MemoryOAuthStore(), new MemoryOAuthStore()] as const;
   for (const [i, server] of [serverA, serverB].entries()) {
-    await loginUpstream({
-      key: "docs",
-      config: { url: server.url },
-      store: stores[i]!,
-      host: denoHost,
-      open: (url) => followAuthorization(url),
-    });
+    await loginDocs(server.url, stores[i]!);
   }
   const brokerA = await createBroker({
     pool: { size: 1 },
@@ -110,16 +93,9 @@ Deno.test("Broker never sends one server's OAuth token to another server with th
 Deno.test("loginUpstream() refuses a redirect whose state was forged, and stores no tokens", async () => {
   await using server = startOAuthServer();
   const store = new MemoryOAuthStore();
-  const error = await loginUpstream({
-    key: "docs",
-    config: { url: server.url },
-    store,
-    host: denoHost,
-    open: (url) =>
-      followAuthorization(url, (redirect) => {
-        redirect.searchParams.set("state", "attacker-state");
-        return redirect;
-      }),
+  const error = await loginDocs(server.url, store, (redirect) => {
+    redirect.searchParams.set("state", "attacker-state");
+    return redirect;
   }).then(() => assert.fail("loginUpstream() resolved"), (e: unknown) => e);
   assert.ok(error instanceof ExecboxError);
   assert.equal(error.code, "oauth_error");
@@ -136,16 +112,9 @@ Deno.test("loginUpstream() refuses a forged state in a login the server did not 
     publicMethods: ["initialize", "notifications/initialized", "tools/list"],
   });
   const store = new MemoryOAuthStore();
-  const error = await loginUpstream({
-    key: "docs",
-    config: { url: server.url },
-    store,
-    host: denoHost,
-    open: (url) =>
-      followAuthorization(url, (redirect) => {
-        redirect.searchParams.set("state", "attacker-state");
-        return redirect;
-      }),
+  const error = await loginDocs(server.url, store, (redirect) => {
+    redirect.searchParams.set("state", "attacker-state");
+    return redirect;
   }).then(() => assert.fail("loginUpstream() resolved"), (e: unknown) => e);
   assert.ok(error instanceof ExecboxError);
   assert.equal(error.code, "oauth_error");

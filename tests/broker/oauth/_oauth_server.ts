@@ -15,6 +15,9 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
+import { denoHost } from "../../../broker/host/deno.ts";
+import type { OAuthStore } from "../../../broker/oauth/oauth_store.ts";
+import { loginUpstream } from "../../../broker/upstream/login.ts";
 
 /** What the authorization server counted. */
 export interface OAuthCounts {
@@ -345,4 +348,27 @@ export async function followAuthorization(
   }
   const back = await fetch(tamper(new URL(location)));
   await back.body?.cancel();
+}
+
+/**
+ * Logs in to `url` as the upstream "docs", playing the browser with
+ * {@link followAuthorization}.
+ *
+ * @param url The server's MCP endpoint.
+ * @param store Where the tokens go.
+ * @param tamper Changes the redirect before it is followed.
+ * @returns What `loginUpstream()` returns.
+ */
+export function loginDocs(
+  url: string,
+  store: OAuthStore,
+  tamper?: (redirect: URL) => URL,
+): ReturnType<typeof loginUpstream> {
+  return loginUpstream({
+    key: "docs",
+    config: { url },
+    store,
+    host: denoHost,
+    open: (authorization) => followAuthorization(authorization, tamper),
+  });
 }

@@ -13,7 +13,11 @@ import { denoHost } from "../../../broker/host/deno.ts";
 import { MemoryOAuthStore } from "../../../broker/oauth/oauth_store.ts";
 import { loginUpstream } from "../../../broker/upstream/login.ts";
 import type { ExecuteResult } from "../../../broker/result.ts";
-import { followAuthorization, startOAuthServer } from "./_oauth_server.ts";
+import {
+  followAuthorization,
+  loginDocs,
+  startOAuthServer,
+} from "./_oauth_server.ts";
 
 function value(run: ExecuteResult): unknown {
   assert.equal(run.ok, true, JSON.stringify(run));
@@ -106,13 +110,7 @@ Deno.test("createBroker() starts with an optional server that needs a login, and
 Deno.test("McpUpstream refreshes expired tokens, stores the new ones, and two calls that meet the expiry together refresh once", async () => {
   await using server = startOAuthServer();
   const store = new MemoryOAuthStore();
-  await loginUpstream({
-    key: "docs",
-    config: { url: server.url },
-    store,
-    host: denoHost,
-    open: (url) => followAuthorization(url),
-  });
+  await loginDocs(server.url, store);
   const before = await store.get("docs");
   const broker = await createBroker({
     pool: { size: 1 },
@@ -214,14 +212,7 @@ Deno.test("createBroker() reports a refused client secret as the authorization s
 Deno.test("Broker.execute() fails calls to a server whose tokens were revoked with 'run execbox auth', and uses a new login without a restart", async () => {
   await using server = startOAuthServer();
   const store = new MemoryOAuthStore();
-  const login = () =>
-    loginUpstream({
-      key: "docs",
-      config: { url: server.url },
-      store,
-      host: denoHost,
-      open: (url) => followAuthorization(url),
-    });
+  const login = () => loginDocs(server.url, store);
   await login();
   const broker = await createBroker({
     pool: { size: 1 },
@@ -256,13 +247,7 @@ Deno.test("loginUpstream() logs in to a server that answers initialize without a
     publicMethods: ["initialize", "notifications/initialized", "tools/list"],
   });
   const store = new MemoryOAuthStore();
-  const result = await loginUpstream({
-    key: "docs",
-    config: { url: server.url },
-    store,
-    host: denoHost,
-    open: (url) => followAuthorization(url),
-  });
+  const result = await loginDocs(server.url, store);
   assert.deepEqual(result, { interactive: true, tools: 2 });
   assert.equal(server.counts.codeGrants, 1);
   const broker = await createBroker({
