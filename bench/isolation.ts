@@ -1,12 +1,14 @@
 /**
  * (11) Process mode against isolate mode (issue 15, part 2), measured
  * interleaved in the same run: each repetition runs one fresh child process
- * per mode, in turn. Per child: runs/s of `1 + 1` at concurrency 4 (four
- * callers, each starting its next run when the last ends), CPU per run (the
- * broker's and its subprocesses', reaped at close), `1 + 1` latency at
- * concurrency 1 back to back (in isolate mode the caller's process is alive
- * but its next Worker is still being made) and after a pause (a ready slot),
- * and the resident memory (RSS and PSS) of one ready slot.
+ * per mode, in turn, then the ready-Worker probe. Per mode child: runs/s of
+ * `1 + 1` at concurrency 4 (four callers, each starting its next run when the
+ * last ends), CPU per run (the broker's and its subprocesses', reaped at
+ * close), `1 + 1` latency at concurrency 1 back to back (in isolate mode the
+ * caller's process is alive but its next Worker is still being made) and after
+ * a pause (a ready slot). The probe (`_slot.ts`) reads one runtime process
+ * with and without its ready Worker: what a process costs, and what a ready
+ * Worker adds to it.
  *
  * Usage: `deno run -A bench/isolation.ts [reps]` prints the section;
  * `bench/main.ts --only isolation` writes it into docs/benchmarks.md.
@@ -16,6 +18,7 @@
 
 import { createBroker, type Isolation } from "../mod.ts";
 import { childrenCpuTimeMs, cpuTimeMs, sleep } from "./_sandbox.ts";
+import { measureSlot, type SlotReading, type SlotSample } from "./_slot.ts";
 import { fmt, median, quantile } from "./_stats.ts";
 
 /** What one child measured. */
@@ -25,39 +28,10 @@ export interface IsolationSample {
   cpuPerRunMs: { broker: number; subprocesses: number };
   backToBackP50Ms: number;
   readyP50Ms: number;
-  readySlotRssMiB: number;
-  readySlotPssMiB: number;
 }
 
 const _LOAD_MS = 4000;
 const _LATENCY_RUNS = 40;
-
-function _children(): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === Deno.pid) pids.push(Number(entry.name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
-function _memory(pid: number): { rss: number; pss: number } | undefined {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
-    const rss = /^Rss:\s+(\d+) kB$/m.exec(text);
-    const pss = /^Pss:\s+(\d+) kB$/m.exec(text);
-    if (!rss || !pss) return undefined;
-    return { rss: Number(rss[1]) / 1024, pss: Number(pss[1]) / 1024 };
-  } catch {
-    return undefined;
-  }
-}
 
 async function _measure(mode: Isolation): Promise<IsolationSample> {
   const cpu0 = cpuTimeMs();
@@ -72,7 +46,6 @@ async function _measure(mode: Isolation): Promise<IsolationSample> {
   let perSecond = 0;
   const latencies: number[] = [];
   const ready: number[] = [];
-  let slot = { rss: 0, pss: 0 };
   try {
     // Concurrency 4: four callers.
     let stop = false;
@@ -101,12 +74,6 @@ async function _measure(mode: Isolation): Promise<IsolationSample> {
       await broker.execute("1 + 1", { caller: "solo" });
       ready.push(performance.now() - t);
     }
-    await sleep(300);
-    // One ready slot: in isolate mode the solo caller's process with its
-    // ready Worker; in process mode a warm pooled process. The smallest
-    // child is taken (the watchdog and parser are threads, not children).
-    const readings = _children().map(_memory).filter((m) => m !== undefined);
-    slot = readings.sort((a, b) => a.rss - b.rss)[0] ?? slot;
   } finally {
     await broker.close();
   }
@@ -120,17 +87,28 @@ async function _measure(mode: Isolation): Promise<IsolationSample> {
     },
     backToBackP50Ms: quantile(latencies, 0.5),
     readyP50Ms: quantile(ready, 0.5),
-    readySlotRssMiB: slot.rss,
-    readySlotPssMiB: slot.pss,
   };
 }
 
-async function _child(mode: Isolation): Promise<IsolationSample> {
+const _SLOT_CYCLES = 6;
+// Issue 15: "resident memory per ready slot (one ready Worker) <= 10 MiB".
+const _SLOT_TARGET_MIB = 10;
+
+function _minus(a: SlotReading, b: SlotReading): SlotReading {
+  return {
+    rss: a.rss - b.rss,
+    pss: a.pss - b.pss,
+    uss: a.uss - b.uss,
+    threads: a.threads - b.threads,
+  };
+}
+
+async function _child<T>(kind: Isolation | "slot"): Promise<T> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", mode],
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", kind],
     stderr: "inherit",
   }).output();
-  if (!output.success) throw new Error(`The ${mode} child failed`);
+  if (!output.success) throw new Error(`The ${kind} child failed`);
   return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
@@ -149,11 +127,14 @@ export async function isolationSection(
     process: [],
     isolate: [],
   };
+  const slots: SlotSample[] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const mode of ["process", "isolate"] as const) {
       status(`isolation: ${mode} ${rep + 1}/${reps}\n`);
-      samples[mode].push(await _child(mode));
+      samples[mode].push(await _child<IsolationSample>(mode));
     }
+    status(`isolation: ready Worker ${rep + 1}/${reps}\n`);
+    slots.push(await _child<SlotSample>("slot"));
   }
   const med = (mode: Isolation, pick: (s: IsolationSample) => number) =>
     median(samples[mode].map(pick));
@@ -167,6 +148,34 @@ export async function isolationSection(
     return `| ${label} | ${fmt(p, unit)} | ${fmt(i, unit)} | ${
       (i / p).toFixed(2)
     }x |`;
+  };
+  const slot = (pick: (s: SlotSample) => number) => median(slots.map(pick));
+  const memoryRow = (label: string, key: keyof SlotReading) => {
+    const p = slot((s) => s.freshReady[key]);
+    const i = slot((s) => s.ready[key]);
+    return `| a ready process, ${label} | ${fmt(p, "MiB")} | ${
+      fmt(i, "MiB")
+    } | ${(i / p).toFixed(2)}x |`;
+  };
+  const stateRow = (label: string, state: keyof SlotSample) =>
+    `| ${label} | ${fmt(slot((s) => s[state].rss), "MiB")} | ${
+      fmt(slot((s) => s[state].pss), "MiB")
+    } | ${fmt(slot((s) => s[state].uss), "MiB")} | ${
+      slot((s) => s[state].threads)
+    } |`;
+  const addRow = (
+    label: string,
+    pick: (s: SlotSample) => SlotReading,
+    target: boolean,
+  ) => {
+    const rss = slot((s) => pick(s).rss);
+    const uss = slot((s) => pick(s).uss);
+    const met = target
+      ? (Math.max(rss, uss) <= _SLOT_TARGET_MIB ? "yes" : "no")
+      : "";
+    return `| ${label} | ${fmt(rss, "MiB")} | ${fmt(uss, "MiB")} | ${
+      target ? `≤ ${_SLOT_TARGET_MIB} MiB` : ""
+    } | ${met} |`;
   };
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ")
     .slice(0, 3).join(" ");
@@ -197,13 +206,56 @@ ${
       s.backToBackP50Ms, "ms")
   }
 ${row("c = 1 p50, after a pause (a ready slot)", (s) => s.readyP50Ms, "ms")}
-${row("one ready slot, RSS", (s) => s.readySlotRssMiB, "MiB")}
-${row("one ready slot, PSS", (s) => s.readySlotPssMiB, "MiB")}
+${memoryRow("RSS", "rss")}
+${memoryRow("PSS", "pss")}
+${memoryRow("USS (private)", "uss")}
 
-A ready slot is a whole runtime process in both modes: isolate mode keeps one
-ready Worker per process (one run at a time per process), so its slot costs
-about what a pooled process costs. PSS splits the pages the processes share (the
-Deno binary) between them.`;
+The last three rows are one runtime process at rest with its ready Worker: in
+process mode a pooled process (a fresh process and its first Worker), in
+isolate mode a caller's process after runs, with the next Worker ready. Both
+come from the probe below, which starts the broker's own runtime program.
+
+### What one ready Worker costs (isolate mode)
+
+One runtime process per repetition, read at rest (${_SLOT_CYCLES} runs of
+\`1 + 1\` each, then \`next\`; medians of the runs, then of the ${reps}
+repetitions). The process is the broker's runtime program with the broker's
+arguments and environment, plus one line that exists only in the bench's copy:
+\`new Worker()\` waits for a signal from the bench, so the same process can be
+read with no Worker and with its ready Worker. USS is Private_Clean +
+Private_Dirty from \`/proc/PID/smaps_rollup\`: what the process alone holds;
+PSS adds its share of the pages it shares with other processes.
+
+| one runtime process | RSS | PSS | USS | threads |
+| --- | --- | --- | --- | --- |
+${stateRow("alive, before its first Worker", "fresh")}
+${stateRow("with its first ready Worker (a process-mode slot)", "freshReady")}
+${stateRow("between runs: the run's Worker ended, none made yet", "between")}
+${stateRow("with its next ready Worker (an isolate-mode slot)", "ready")}
+
+| what a Worker adds | RSS | USS | target | met |
+| --- | --- | --- | --- | --- |
+${
+    addRow(
+      "one ready Worker (a ready slot over the same process between runs)",
+      (s) => s.worker,
+      true,
+    )
+  }
+${
+    addRow(
+      "the first Worker of a process (over the process before it)",
+      (s) => _minus(s.freshReady, s.fresh),
+      false,
+    )
+  }
+
+A process keeps most of what its first Worker brought in after that Worker
+ends: the Deno binary's pages the Worker's start-up reads (file-backed and
+shared with every other Deno process, so they count in RSS and, while no other
+process has them, in USS) and V8's and the allocator's memory for threads and
+isolates, which is reused by the next Worker. So each later Worker adds little,
+and the whole process is what an isolate-mode caller holds.`;
 }
 
 const _START =
@@ -237,7 +289,9 @@ export async function writeIsolationSection(
 
 if (import.meta.main) {
   if (Deno.args[0] === "--child") {
-    const sample = await _measure(Deno.args[1] as Isolation);
+    const sample = Deno.args[1] === "slot"
+      ? await measureSlot({ cycles: _SLOT_CYCLES })
+      : await _measure(Deno.args[1] as Isolation);
     Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(sample)));
   } else {
     const reps = Number(Deno.args[0] ?? 3);
