@@ -5,8 +5,27 @@
  * @module
  */
 
-/** How often the watchdog reads each run's resident memory, in milliseconds. */
+/**
+ * The shortest time between two readings of a run's resident memory, in
+ * milliseconds: the interval once the run is near its cap, or while a call
+ * waits for an approver.
+ */
 export const WATCHDOG_SAMPLE_MS = 5;
+
+/**
+ * The longest time between two readings of a run's resident memory, in
+ * milliseconds, however far below its cap it is.
+ */
+export const WATCHDOG_MAX_SAMPLE_MS = 20;
+
+/**
+ * The fastest a process is assumed to grow its resident memory, in bytes per
+ * millisecond (filling fresh typed arrays measured 2-5 MiB/ms on x86-64):
+ * a run is read again before it could have covered its headroom at this
+ * speed, so a sparser reading far below the cap lets it overshoot no more
+ * than `WATCHDOG_SAMPLE_MS` does near it.
+ */
+export const WATCHDOG_MAX_GROWTH_BYTES_PER_MS = 16 * 2 ** 20;
 
 /** Index of the verdict in a run's cell: `0` none, else a `VERDICT_*`. */
 export const CELL_VERDICT = 0;
