@@ -21,6 +21,7 @@ import {
 import {
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
+  CELL_STOPPED,
   CELL_VERDICT,
   CELL_WAITING,
   CELL_WAITS_BEGUN,
@@ -65,6 +66,12 @@ function _post(message: FromWatchdog): void {
 }
 
 function _decide(id: number, watch: _Watch, verdict: number): void {
+  // A run the main thread stopped meanwhile has its outcome already (and
+  // its process may serve another run): it is not killed for this one.
+  if (Atomics.load(watch.cell, CELL_STOPPED) === 1) {
+    _watches.delete(id);
+    return;
+  }
   // The verdict is written before the kill, so the main thread never sees the
   // process gone without knowing why.
   Atomics.store(watch.cell, CELL_VERDICT, verdict);
@@ -136,6 +143,10 @@ function _kib(bytes: number): number {
  * to its cap (see `WATCHDOG_MAX_GROWTH_BYTES_PER_MS`).
  */
 function _check(id: number, watch: _Watch, now: number): number {
+  if (Atomics.load(watch.cell, CELL_STOPPED) === 1) {
+    _watches.delete(id);
+    return Infinity;
+  }
   // One small read answers both whether the process still runs and how much
   // memory it holds; a zombie reads zero.
   const resident = residentBytes(watch.pid);
@@ -224,11 +235,6 @@ function _schedule(now: number, inMs: number): void {
 
 _port.onMessage((data: unknown) => {
   const message = data as ToWatchdog;
-  if (message.t === "stop") {
-    _watches.delete(message.id);
-    if (_watches.size === 0) _schedule(performance.now(), Infinity);
-    return;
-  }
   // The deadline is read on this thread's clock, which is the one it checks.
   const now = performance.now();
   const watch: _Watch = {
