@@ -84,7 +84,10 @@ export {
   type NetworkRule,
   type NetworkRuleInfo,
 } from "./broker/network/options.ts";
-export type { IsolateOptions } from "./broker/isolate/isolate_pool.ts";
+export type {
+  IsolateOptions,
+  IsolateStats,
+} from "./broker/isolate/isolate_pool.ts";
 export type { Isolation } from "./broker/isolate/isolation.ts";
 export {
   type ApprovalsConfig,

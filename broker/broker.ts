@@ -287,6 +287,7 @@ export class Broker {
       running: this.#admission.running,
       queued: this.#admission.queued,
       pool: { ...this.#pool.stats, size: this.#poolSize },
+      ...(this.#isolate ? { isolate: this.#isolate.stats } : {}),
       upstreams: this.#sources.status(),
       ...(this.#store ? { store: this.#store.status() } : {}),
     };

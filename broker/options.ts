@@ -15,6 +15,7 @@ import type { LogEntry } from "./result.ts";
 import type { McpServerConfig } from "./upstream/config.ts";
 import type { OAuthStore } from "./oauth/oauth_store.ts";
 import type { PoolOptions, PoolStats } from "./subprocess/pool.ts";
+import type { IsolateStats } from "./isolate/isolate_pool.ts";
 import type { IsolateOptions } from "./isolate/isolate_pool.ts";
 import type { Isolation } from "./isolate/isolation.ts";
 import type { ToolCallHook } from "./run/tool_call.ts";
@@ -330,6 +331,8 @@ export interface BrokerStatus {
   queued: number;
   /** The warm pool's counters, and the size it keeps. */
   pool: PoolStats & { size: number };
+  /** The isolate-mode pool's counters, with `isolation: "isolate"` only. */
+  isolate?: IsolateStats;
   /** Each upstream MCP server, in configuration order. */
   upstreams: UpstreamStatus[];
   /** The shared store (`BrokerOptions.store`), when there is one. */

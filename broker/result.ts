@@ -49,7 +49,7 @@ export interface RunStats {
   coldStart: boolean;
   /**
    * The subprocess's resident-memory high-water mark at its last reading, in
-   * bytes; 0 when the run ended before the first reading (every 5 ms).
+   * bytes; 0 when the run ended before the first reading (every 5 to 20 ms).
    */
   peakMemoryBytes: number;
 }

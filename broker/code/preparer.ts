@@ -41,6 +41,8 @@ export type PrepareOutcome =
 
 interface _Job {
   code: string;
+  /** When it entered the queue, on this thread's clock. */
+  queuedAt: number;
   kind?: "signature";
   timeoutMs: number;
   signal: AbortSignal | undefined;
@@ -59,6 +61,7 @@ interface _Worker {
 /** Prepares guest code in threads, each job bounded by its run's deadline. */
 export class CodePreparer {
   readonly #maxThreads: number;
+  readonly #growAfterMs: number;
   readonly #idle: _Worker[] = [];
   readonly #queue: _Job[] = [];
   readonly #all = new Set<_Worker>();
@@ -67,13 +70,23 @@ export class CodePreparer {
   #startFailures = 0;
   #nextId = 1;
   #closed = false;
+  /** Starts another thread once the oldest queued job has waited too long. */
+  #growTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param maxThreads The most threads preparing at once (each holds its own
    * copy of the TypeScript compiler, ~50 MiB).
+   * @param growAfterMs How long the oldest queued job waits behind busy
+   * threads before another thread starts, in milliseconds.
    */
-  constructor(maxThreads: number) {
+  constructor(maxThreads: number, growAfterMs: number = _GROW_AFTER_MS) {
     this.#maxThreads = maxThreads;
+    this.#growAfterMs = growAfterMs;
+  }
+
+  /** The threads started or starting. */
+  get threads(): number {
+    return this.#threads;
   }
 
   /**
@@ -133,6 +146,7 @@ export class CodePreparer {
     return new Promise((resolve) => {
       const job: _Job = {
         code,
+        queuedAt: performance.now(),
         timeoutMs,
         signal,
         resolve,
@@ -159,6 +173,8 @@ export class CodePreparer {
   /** Terminates every thread; pending jobs end `cancelled`. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#growTimer);
+    this.#growTimer = undefined;
     for (const job of this.#queue.splice(0)) job.resolve({ t: "cancelled" });
     for (const worker of [...this.#all]) {
       worker.cancel?.();
@@ -170,11 +186,31 @@ export class CodePreparer {
     while (this.#queue.length > 0 && this.#idle.length > 0) {
       this.#run(this.#idle.pop()!, this.#queue.shift()!);
     }
-    let wanted = this.#queue.length - this.#starting;
-    while (wanted-- > 0 && this.#threads < this.#maxThreads) {
+    const oldest = this.#queue[0];
+    if (oldest === undefined || this.#closed) {
+      clearTimeout(this.#growTimer);
+      this.#growTimer = undefined;
+      return;
+    }
+    // A thread costs ~200 ms of CPU to load the compiler, and preparing
+    // ordinary code takes microseconds: jobs that arrive together wait for
+    // the thread there is. Another thread starts only when nothing can take
+    // the job (none at all, or the oldest job has waited behind busy threads
+    // past a short bound, so a pathological parse holds only its own run).
+    if (this.#threads >= this.#maxThreads || this.#starting > 0) return;
+    const waitedMs = performance.now() - oldest.queuedAt;
+    if (this.#threads === 0 || waitedMs >= this.#growAfterMs) {
+      clearTimeout(this.#growTimer);
+      this.#growTimer = undefined;
       // Its failure reaches the waiting jobs through #spawn.
       this.#spawn().catch(() => {});
+      return;
     }
+    if (this.#growTimer !== undefined) return;
+    this.#growTimer = setTimeout(() => {
+      this.#growTimer = undefined;
+      this.#dispatch();
+    }, this.#growAfterMs - waitedMs);
   }
 
   /**
@@ -313,6 +349,12 @@ export class CodePreparer {
 }
 
 const _MAX_START_FAILURES = 2;
+
+/**
+ * How long the oldest queued job waits behind busy preparation threads
+ * before another thread starts, in milliseconds.
+ */
+const _GROW_AFTER_MS = 25;
 
 function _cannotStart(error: Error): ExecboxError {
   return new ExecboxError(

@@ -77,3 +77,41 @@ export function parseCpuMs(stat: string): number | undefined {
   }
   return (user + system) * 1000 / CLOCK_TICKS_PER_SECOND;
 }
+
+/**
+ * The resident memory in `/proc/<pid>/statm` (field 2, in pages). A zombie,
+ * whose memory is already released, reads all zeros.
+ *
+ * @param statm The file's text.
+ * @returns The resident pages (`0` for a zombie), or `undefined` when the
+ * text is not a statm line.
+ */
+export function parseStatmResidentPages(statm: string): number | undefined {
+  const fields = statm.split(" ");
+  const size = Number(fields[0]);
+  const resident = Number(fields[1]);
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(resident)) {
+    return undefined;
+  }
+  return size === 0 ? 0 : resident;
+}
+
+/**
+ * The page size in KiB that makes `residentPages` pages match `vmRssKib`,
+ * read from the same process at about the same time: the nearest of the
+ * sizes Linux uses (4, 16 or 64 KiB).
+ *
+ * @param vmRssKib `VmRSS` of `/proc/<pid>/status`, in KiB.
+ * @param residentPages Field 2 of `/proc/<pid>/statm`.
+ * @returns The page size in KiB.
+ */
+export function pageKibFrom(vmRssKib: number, residentPages: number): number {
+  const ratio = residentPages > 0 ? vmRssKib / residentPages : 4;
+  let best = 4;
+  for (const size of [16, 64]) {
+    if (Math.abs(Math.log2(ratio / size)) < Math.abs(Math.log2(ratio / best))) {
+      best = size;
+    }
+  }
+  return best;
+}

@@ -11,10 +11,12 @@
 
 import type { HostThread, ParentPort } from "./host.ts";
 import {
+  pageKibFrom,
   parseCpuMs,
   parseProcStatus,
   parseStartTime,
   parseState,
+  parseStatmResidentPages,
   type ProcessSample,
 } from "./proc.ts";
 
@@ -76,6 +78,40 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
     return undefined;
   }
   return parseProcStatus(status);
+}
+
+/**
+ * Reads a process's resident memory from `/proc/<pid>/statm`, synchronously:
+ * one small read, for a watchdog that samples often.
+ *
+ * @param pid The process.
+ * @returns Resident bytes (`0` for a zombie), or `undefined` when it is gone
+ * or `/proc` is missing.
+ */
+export function residentBytes(pid: number): number | undefined {
+  let pages: number | undefined;
+  try {
+    pages = parseStatmResidentPages(
+      Deno.readTextFileSync(`/proc/${pid}/statm`),
+    );
+  } catch {
+    return undefined;
+  }
+  return pages === undefined ? undefined : pages * _pageKib() * 1024;
+}
+
+let _pageKibCached: number | undefined;
+function _pageKib(): number {
+  if (_pageKibCached === undefined) {
+    const sample = parseProcStatus(Deno.readTextFileSync("/proc/self/status"));
+    const pages = parseStatmResidentPages(
+      Deno.readTextFileSync("/proc/self/statm"),
+    );
+    _pageKibCached = sample === undefined || pages === undefined
+      ? 4
+      : pageKibFrom(sample.residentBytes / 1024, pages);
+  }
+  return _pageKibCached;
 }
 
 /**

@@ -9,10 +9,12 @@ import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { parentPort as nodeParentPort, Worker } from "node:worker_threads";
 import {
+  pageKibFrom,
   parseCpuMs,
   parseProcStatus,
   parseStartTime,
   parseState,
+  parseStatmResidentPages,
   type ProcessSample,
 } from "./proc.ts";
 import type { HostThread, ParentPort } from "./host.ts";
@@ -68,6 +70,38 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads a process's resident memory from `/proc/<pid>/statm`, synchronously:
+ * one small read, for a watchdog that samples often.
+ *
+ * @param pid The process.
+ * @returns Resident bytes (`0` for a zombie), or `undefined` when it is gone
+ * or `/proc` is missing.
+ */
+export function residentBytes(pid: number): number | undefined {
+  let pages: number | undefined;
+  try {
+    pages = parseStatmResidentPages(readFileSync(`/proc/${pid}/statm`, "utf8"));
+  } catch {
+    return undefined;
+  }
+  return pages === undefined ? undefined : pages * _pageKib() * 1024;
+}
+
+let _pageKibCached: number | undefined;
+function _pageKib(): number {
+  if (_pageKibCached === undefined) {
+    const sample = parseProcStatus(readFileSync("/proc/self/status", "utf8"));
+    const pages = parseStatmResidentPages(
+      readFileSync("/proc/self/statm", "utf8"),
+    );
+    _pageKibCached = sample === undefined || pages === undefined
+      ? 4
+      : pageKibFrom(sample.residentBytes / 1024, pages);
+  }
+  return _pageKibCached;
 }
 
 /**

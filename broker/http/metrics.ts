@@ -183,6 +183,33 @@ export class HttpMetrics {
       "Runtime subprocesses started since the broker was created.",
       [`execbox_pool_spawned_total ${status.pool.spawned}`],
     );
+    if (status.isolate !== undefined) {
+      const isolate = status.isolate;
+      family(
+        "execbox_isolate_processes",
+        "gauge",
+        "Isolate mode: runtime processes callers own now.",
+        [`execbox_isolate_processes ${isolate.owned}`],
+      );
+      family(
+        "execbox_isolate_ready",
+        "gauge",
+        "Isolate mode: owned processes with a ready Worker now.",
+        [`execbox_isolate_ready ${isolate.ready}`],
+      );
+      family(
+        "execbox_isolate_callers",
+        "gauge",
+        "Isolate mode: callers that own a runtime process now.",
+        [`execbox_isolate_callers ${isolate.callers}`],
+      );
+      family(
+        "execbox_isolate_retired_total",
+        "counter",
+        "Isolate mode: runtime processes replaced or killed since the broker was created.",
+        [`execbox_isolate_retired_total ${isolate.retired}`],
+      );
+    }
     family(
       "execbox_upstream_connected",
       "gauge",

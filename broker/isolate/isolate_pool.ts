@@ -65,6 +65,18 @@ export interface IsolateLease {
   baselineBytes: number;
 }
 
+/** Counters of the isolate-mode pool, for status reports and metrics. */
+export interface IsolateStats {
+  /** Runtime processes callers own now (alive: running, preparing or ready). */
+  owned: number;
+  /** Of those, processes with a ready Worker, waiting for their caller. */
+  ready: number;
+  /** Callers that own at least one process now. */
+  callers: number;
+  /** Processes replaced or killed since the broker was created. */
+  retired: number;
+}
+
 interface _Owned {
   process: RuntimeProcess;
   caller: string;
@@ -98,12 +110,19 @@ export class IsolatePool {
   }
 
   /** Processes callers own now, and how many were replaced or killed. */
-  get stats(): { owned: number; ready: number; retired: number } {
+  get stats(): IsolateStats {
     let ready = 0;
+    const callers = new Set<string>();
     for (const owned of this.#owned.values()) {
       if (owned.state === "idle") ready++;
+      callers.add(owned.caller);
     }
-    return { owned: this.#owned.size, ready, retired: this.#recycled };
+    return {
+      owned: this.#owned.size,
+      ready,
+      callers: callers.size,
+      retired: this.#recycled,
+    };
   }
 
   /**

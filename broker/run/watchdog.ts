@@ -12,6 +12,7 @@ import {
   CELL_LENGTH,
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
+  CELL_STOPPED,
   CELL_VERDICT,
   CELL_WAITING,
   CELL_WAITS_BEGUN,
@@ -155,7 +156,8 @@ export class Watchdog {
         };
       },
       stop: () => {
-        if (this.#watches.delete(id)) this.#send({ t: "stop", id });
+        // Read by the watchdog before its next check of this run.
+        if (this.#watches.delete(id)) Atomics.store(cell, CELL_STOPPED, 1);
       },
     };
   }

@@ -5,8 +5,27 @@
  * @module
  */
 
-/** How often the watchdog reads each run's resident memory, in milliseconds. */
+/**
+ * The shortest time between two readings of a run's resident memory, in
+ * milliseconds: the interval once the run is near its cap, or while a call
+ * waits for an approver.
+ */
 export const WATCHDOG_SAMPLE_MS = 5;
+
+/**
+ * The longest time between two readings of a run's resident memory, in
+ * milliseconds, however far below its cap it is.
+ */
+export const WATCHDOG_MAX_SAMPLE_MS = 20;
+
+/**
+ * The fastest a process is assumed to grow its resident memory, in bytes per
+ * millisecond (filling fresh typed arrays measured 2-5 MiB/ms on x86-64):
+ * a run is read again before it could have covered its headroom at this
+ * speed, so a sparser reading far below the cap lets it overshoot no more
+ * than `WATCHDOG_SAMPLE_MS` does near it.
+ */
+export const WATCHDOG_MAX_GROWTH_BYTES_PER_MS = 16 * 2 ** 20;
 
 /** Index of the verdict in a run's cell: `0` none, else a `VERDICT_*`. */
 export const CELL_VERDICT = 0;
@@ -25,8 +44,14 @@ export const CELL_WAITING = 3;
  * restarts the pause's bound (`maxPauseMs` counts from the latest wait).
  */
 export const CELL_WAITS_BEGUN = 4;
+/**
+ * Index of the stop flag, written by the main thread: `1` once the run is no
+ * longer watched. The watchdog reads it before every check, so stopping a
+ * watch needs no message (and no wake-up of the watchdog's thread).
+ */
+export const CELL_STOPPED = 5;
 /** Number of `Int32` slots in a cell. */
-export const CELL_LENGTH = 5;
+export const CELL_LENGTH = 6;
 
 /** The run passed its deadline. */
 export const VERDICT_TIMEOUT = 1;
@@ -34,27 +59,25 @@ export const VERDICT_TIMEOUT = 1;
 export const VERDICT_MEMORY = 2;
 
 /** What the main thread tells the watchdog. */
-export type ToWatchdog =
-  | {
-    t: "watch";
-    id: number;
-    pid: number;
-    /** Milliseconds from when the watchdog receives this message. */
-    timeoutMs: number;
-    /** Resident-memory cap in bytes. */
-    rssLimit: number;
-    /**
-     * The longest the wall clock stays paused after the latest call began to
-     * wait for an approver, in milliseconds; past it, waiting counts as
-     * running again.
-     */
-    maxPauseMs: number;
-    /** Peak = highest sampled resident memory, not the high-water mark. */
-    peakFromSamples: boolean;
-    /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
-    cell: SharedArrayBuffer;
-  }
-  | { t: "stop"; id: number };
+export type ToWatchdog = {
+  t: "watch";
+  id: number;
+  pid: number;
+  /** Milliseconds from when the watchdog receives this message. */
+  timeoutMs: number;
+  /** Resident-memory cap in bytes. */
+  rssLimit: number;
+  /**
+   * The longest the wall clock stays paused after the latest call began to
+   * wait for an approver, in milliseconds; past it, waiting counts as
+   * running again.
+   */
+  maxPauseMs: number;
+  /** Peak = highest sampled resident memory, not the high-water mark. */
+  peakFromSamples: boolean;
+  /** A `SharedArrayBuffer` of `CELL_LENGTH` Int32 slots. */
+  cell: SharedArrayBuffer;
+};
 
 /** What the watchdog tells the main thread. */
 export type FromWatchdog =

@@ -14,12 +14,14 @@ import {
   processCpuMs,
   processStartTime,
   processState,
+  residentBytes,
   sampleProcess,
   watchProblem,
 } from "../host/thread.ts";
 import {
   CELL_PEAK_KIB,
   CELL_RESIDENT_KIB,
+  CELL_STOPPED,
   CELL_VERDICT,
   CELL_WAITING,
   CELL_WAITS_BEGUN,
@@ -27,6 +29,8 @@ import {
   type ToWatchdog,
   VERDICT_MEMORY,
   VERDICT_TIMEOUT,
+  WATCHDOG_MAX_GROWTH_BYTES_PER_MS,
+  WATCHDOG_MAX_SAMPLE_MS,
   WATCHDOG_SAMPLE_MS,
 } from "./watchdog_protocol.ts";
 
@@ -53,13 +57,21 @@ interface _Watch {
 
 const _port = parentPort();
 const _watches = new Map<number, _Watch>();
-let _timer: ReturnType<typeof setInterval> | undefined;
+let _timer: ReturnType<typeof setTimeout> | undefined;
+/** When `_timer` fires, on this thread's clock. */
+let _timerAt = Infinity;
 
 function _post(message: FromWatchdog): void {
   _port.postMessage(message);
 }
 
 function _decide(id: number, watch: _Watch, verdict: number): void {
+  // A run the main thread stopped meanwhile has its outcome already (and
+  // its process may serve another run): it is not killed for this one.
+  if (Atomics.load(watch.cell, CELL_STOPPED) === 1) {
+    _watches.delete(id);
+    return;
+  }
   // The verdict is written before the kill, so the main thread never sees the
   // process gone without knowing why.
   Atomics.store(watch.cell, CELL_VERDICT, verdict);
@@ -123,65 +135,113 @@ function _kib(bytes: number): number {
   return Math.min(Math.floor(bytes / 1024), 2 ** 31 - 1);
 }
 
-function _check(id: number, watch: _Watch, now: number): void {
+/**
+ * Checks one run: its process, its deadline, its resident memory.
+ *
+ * @returns Milliseconds until it needs its next check (`Infinity` once it is
+ * no longer watched): its deadline, or, for memory, sooner the nearer it is
+ * to its cap (see `WATCHDOG_MAX_GROWTH_BYTES_PER_MS`).
+ */
+function _check(id: number, watch: _Watch, now: number): number {
+  if (Atomics.load(watch.cell, CELL_STOPPED) === 1) {
+    _watches.delete(id);
+    return Infinity;
+  }
+  // One small read answers both whether the process still runs and how much
+  // memory it holds; a zombie reads zero.
+  const resident = residentBytes(watch.pid);
   // A process that already ended (a V8 heap overflow, a crash, a normal
   // exit) is the main thread's to judge from its exit status, later.
-  if (processState(watch.pid) === "dead") {
+  if (
+    resident === 0 ||
+    (resident === undefined && processState(watch.pid) === "dead")
+  ) {
     _watches.delete(id);
-    return;
+    return Infinity;
   }
   _account(watch, now);
   if (watch.usedMs >= watch.budgetMs) {
     _decide(id, watch, VERDICT_TIMEOUT);
-    return;
+    return Infinity;
   }
-  const sample = sampleProcess(watch.pid);
-  if (sample === undefined) return;
-  Atomics.store(
-    watch.cell,
-    CELL_PEAK_KIB,
-    watch.peakFromSamples
-      ? Math.max(
-        Atomics.load(watch.cell, CELL_PEAK_KIB),
-        _kib(sample.residentBytes),
-      )
-      : _kib(sample.peakResidentBytes),
-  );
-  if (sample.residentBytes > watch.rssLimit) {
-    Atomics.store(watch.cell, CELL_RESIDENT_KIB, _kib(sample.residentBytes));
+  let next = Math.min(watch.budgetMs - watch.usedMs, WATCHDOG_MAX_SAMPLE_MS);
+  // While paused the subprocess's CPU time counts: read it often.
+  if (watch.pausedSince !== undefined) next = WATCHDOG_SAMPLE_MS;
+  // Without /proc only the deadline is kept.
+  if (resident === undefined) return next;
+  const residentKib = _kib(resident);
+  const peakKib = Atomics.load(watch.cell, CELL_PEAK_KIB);
+  if (watch.peakFromSamples) {
+    if (residentKib > peakKib) {
+      Atomics.store(watch.cell, CELL_PEAK_KIB, residentKib);
+    }
+  } else if (residentKib > peakKib) {
+    // The high-water mark can only have risen past the peak read last if
+    // the resident memory did: read the longer status file only then.
+    const sample = sampleProcess(watch.pid);
+    Atomics.store(
+      watch.cell,
+      CELL_PEAK_KIB,
+      Math.max(residentKib, _kib(sample?.peakResidentBytes ?? 0)),
+    );
+  }
+  if (resident > watch.rssLimit) {
+    Atomics.store(watch.cell, CELL_RESIDENT_KIB, residentKib);
     _decide(id, watch, VERDICT_MEMORY);
+    return Infinity;
+  }
+  const coverMs = (watch.rssLimit - resident) /
+    WATCHDOG_MAX_GROWTH_BYTES_PER_MS;
+  return Math.min(next, Math.max(WATCHDOG_SAMPLE_MS, coverMs));
+}
+
+/** Checks one run, without letting a failed read end this thread. */
+function _checkSafely(id: number, watch: _Watch, now: number): number {
+  // One run's failed read never stops the watch of the others: an
+  // exception here would end this thread and every deadline with it.
+  try {
+    return _check(id, watch, now);
+  } catch {
+    return WATCHDOG_SAMPLE_MS;
   }
 }
 
 function _tick(): void {
+  _timer = undefined;
+  _timerAt = Infinity;
   const now = performance.now();
+  let next = Infinity;
   for (const [id, watch] of _watches) {
-    // One run's failed read never stops the watch of the others: an
-    // exception here would end this thread and every deadline with it.
-    try {
-      _check(id, watch, now);
-    } catch {
-      // Checked again at the next tick.
-    }
+    next = Math.min(next, _checkSafely(id, watch, now));
   }
-  if (_watches.size === 0 && _timer !== undefined) {
-    clearInterval(_timer);
+  _schedule(now, next);
+}
+
+/** Makes sure a tick runs within `inMs` of `now` while anything is watched. */
+function _schedule(now: number, inMs: number): void {
+  if (_watches.size === 0) {
+    clearTimeout(_timer);
     _timer = undefined;
+    _timerAt = Infinity;
+    return;
   }
+  // At least a millisecond, so a deadline a fraction away is not a busy loop.
+  const at = now + Math.max(1, Math.ceil(inMs));
+  if (at >= _timerAt) return;
+  clearTimeout(_timer);
+  _timerAt = at;
+  _timer = setTimeout(_tick, at - now);
 }
 
 _port.onMessage((data: unknown) => {
   const message = data as ToWatchdog;
-  if (message.t === "stop") {
-    _watches.delete(message.id);
-    return;
-  }
   // The deadline is read on this thread's clock, which is the one it checks.
-  _watches.set(message.id, {
+  const now = performance.now();
+  const watch: _Watch = {
     pid: message.pid,
     budgetMs: message.timeoutMs,
     usedMs: 0,
-    lastAt: performance.now(),
+    lastAt: now,
     lastCpuMs: undefined,
     pausedSince: undefined,
     waitsBegun: 0,
@@ -190,9 +250,10 @@ _port.onMessage((data: unknown) => {
     peakFromSamples: message.peakFromSamples === true,
     cell: new Int32Array(message.cell),
     startTime: processStartTime(message.pid),
-  });
-  _tick();
-  _timer ??= setInterval(_tick, WATCHDOG_SAMPLE_MS);
+  };
+  _watches.set(message.id, watch);
+  // Only the new run is checked now; the others keep their schedule.
+  _schedule(now, _checkSafely(message.id, watch, now));
 });
 
 const _problem = watchProblem();

@@ -98,6 +98,36 @@ Deno.test("Broker.execute() holds every run to its limits", async (t) => {
   );
 
   await t.step(
+    "Broker.execute() kills a run that leaps from far below its cap as fast as it can",
+    async () => {
+      // Far below the cap the watchdog reads memory less often; a run that
+      // then fills memory at full speed must still be stopped near the cap.
+      const run = await broker.execute(
+        `
+        const keep = [];
+        for (let i = 0; i < 64; i++) {
+          const u = new Uint8Array(32 * 2 ** 20);
+          u.fill(1);
+          keep.push(u);
+        }
+        keep.length
+      `,
+        { limits: { memoryMb: 768 } },
+      );
+      assertFailure(
+        run,
+        "memory_limit",
+        /^Run exceeded the memory limit of 768 MiB \(resident memory (reached|grew by) \d+ MiB\)$/,
+      );
+      const peak = run.stats.peakMemoryBytes;
+      assert.ok(
+        peak > 768 * MIB && peak < (768 + RUNTIME_BASELINE_MB + 128) * MIB,
+        `peak resident memory ${peak / MIB} MiB`,
+      );
+    },
+  );
+
+  await t.step(
     "Broker.execute() kills a run that grows WebAssembly memory",
     async () => {
       const run = await broker.execute(

@@ -93,3 +93,46 @@ Deno.test("CodePreparer.prepare() cancels a job waiting for a thread as soon as 
     preparer.close();
   }
 });
+
+Deno.test("CodePreparer.prepare() gives jobs that arrive together to the thread there is", async () => {
+  // A bound no test machine reaches: only a job that really waited grows.
+  const preparer = new CodePreparer(4, 60_000);
+  try {
+    await preparer.warm();
+    const outcomes = await Promise.all(
+      [1, 2, 3, 4].map((n) => preparer.prepare(`${n} + 1`, 60_000)),
+    );
+    assert.deepEqual(outcomes.map((o) => o.t === "prepared" && o.result.ok), [
+      true,
+      true,
+      true,
+      true,
+    ]);
+    assert.equal(preparer.threads, 1);
+  } finally {
+    preparer.close();
+  }
+});
+
+Deno.test("CodePreparer.prepare() starts another thread for a job stuck behind a slow parse", async () => {
+  const preparer = new CodePreparer(2);
+  try {
+    await preparer.warm();
+    const order: string[] = [];
+    const slow = preparer.prepare(SLOW, 60_000).then((outcome) => {
+      order.push("slow");
+      return outcome;
+    });
+    const quick = preparer.prepare("1 + 1", 60_000).then((outcome) => {
+      order.push("quick");
+      return outcome;
+    });
+    const prepared = await quick;
+    assert.equal(prepared.t === "prepared" && prepared.result.ok, true);
+    assert.equal(preparer.threads, 2);
+    assert.equal((await slow).t, "prepared");
+    assert.deepEqual(order, ["quick", "slow"]);
+  } finally {
+    preparer.close();
+  }
+});

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  pageKibFrom,
   parseCpuMs,
   parseProcStatus,
   parseStartTime,
+  parseStatmResidentPages,
 } from "../../../broker/host/proc.ts";
 
 Deno.test("parseProcStatus() reads the resident set and its high-water mark", () => {
@@ -35,4 +37,22 @@ Deno.test("parseCpuMs() adds utime and stime (fields 14 and 15) in milliseconds"
   // This process has used some CPU by now.
   const own = parseCpuMs(Deno.readTextFileSync(`/proc/${Deno.pid}/stat`));
   assert.ok(own !== undefined && own > 0);
+});
+
+Deno.test("parseStatmResidentPages() reads field 2, and zero for a zombie", () => {
+  assert.equal(
+    parseStatmResidentPages("4540670 8461 6092 15604 0 138827 0\n"),
+    8461,
+  );
+  assert.equal(parseStatmResidentPages("0 0 0 0 0 0 0\n"), 0);
+  assert.equal(parseStatmResidentPages("garbage"), undefined);
+});
+
+Deno.test("pageKibFrom() picks the page size that matches VmRSS", () => {
+  assert.equal(pageKibFrom(33_844, 8461), 4);
+  // Read a moment apart: the nearest size wins.
+  assert.equal(pageKibFrom(34_500, 8461), 4);
+  assert.equal(pageKibFrom(541_504, 8461), 64);
+  assert.equal(pageKibFrom(135_376, 8461), 16);
+  assert.equal(pageKibFrom(0, 0), 4);
 });

@@ -113,3 +113,29 @@ Deno.test("IsolatePool replaces a process once it is older than maxAgeSeconds", 
   assert.notEqual(second.process, first.process);
   await p.isolate.release(second.process, OK);
 });
+
+Deno.test("IsolatePool.stats counts owned processes, ready Workers and callers", async () => {
+  await using p = pools({});
+  assert.deepEqual(p.isolate.stats, {
+    owned: 0,
+    ready: 0,
+    callers: 0,
+    retired: 0,
+  });
+  const a = await p.isolate.acquire("a", 64);
+  const b = await p.isolate.acquire("b", 64);
+  assert.deepEqual(p.isolate.stats, {
+    owned: 2,
+    ready: 0,
+    callers: 2,
+    retired: 0,
+  });
+  await p.isolate.release(a.process, OK);
+  await p.isolate.release(b.process, undefined);
+  assert.deepEqual(p.isolate.stats, {
+    owned: 1,
+    ready: 1,
+    callers: 1,
+    retired: 1,
+  });
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { createBroker, defineTool, type ExecuteResult } from "../../../mod.ts";
 import { recordingHost, type SpawnRecord } from "../_recording_host.ts";
+import { HttpMetrics } from "../../../broker/http/metrics.ts";
 
 const MIB = 1024 * 1024;
 
@@ -304,5 +305,41 @@ Deno.test("Broker.execute() refuses isolation as a per-run option", async () => 
       name: "TypeError",
       message: 'Isolation is a broker option, not a run\'s: got "process"',
     },
+  );
+});
+
+Deno.test("Broker.status() and GET /metrics report the isolate-mode pool", async () => {
+  await using broker = await createBroker({
+    isolation: "isolate",
+    pool: { size: 1 },
+  });
+  assert.deepEqual(broker.status().isolate, {
+    owned: 0,
+    ready: 0,
+    callers: 0,
+    retired: 0,
+  });
+  assertOk(await broker.execute("1 + 1", { caller: "alice" }));
+  assertOk(await broker.execute("2 + 2", { caller: "bob" }));
+  const isolate = broker.status().isolate!;
+  assert.equal(isolate.owned, 2);
+  assert.equal(isolate.callers, 2);
+  assert.equal(isolate.retired, 0);
+  // Each process prepares its next Worker in the background after its run.
+  assert.ok(isolate.ready >= 0 && isolate.ready <= 2);
+  const text = new HttpMetrics().render(broker.status());
+  assert.match(text, /^# TYPE execbox_isolate_processes gauge$/m);
+  assert.match(text, /^execbox_isolate_processes 2$/m);
+  assert.match(text, /^execbox_isolate_callers 2$/m);
+  assert.match(text, /^execbox_isolate_ready [012]$/m);
+  assert.match(text, /^execbox_isolate_retired_total 0$/m);
+});
+
+Deno.test("Broker.status() has no isolate counters in process mode", async () => {
+  await using broker = await createBroker({ pool: { size: 0 } });
+  assert.equal(broker.status().isolate, undefined);
+  assert.doesNotMatch(
+    new HttpMetrics().render(broker.status()),
+    /execbox_isolate_/,
   );
 });
