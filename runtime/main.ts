@@ -18,6 +18,7 @@ import type {
   RuntimeFrame,
 } from "./protocol.ts";
 import type { createInboxWriter } from "./inbox.ts";
+import type { splitArrayJson } from "./array_splitter.ts";
 import type { FromWorkerMessage, ToWorkerMessage } from "./worker.ts";
 
 /** What the runtime script passes to {@linkcode runtimeMain}. */
@@ -36,6 +37,12 @@ export interface RuntimeDeps {
   maxHeaderBytes: number;
   /** From `inbox.ts`. */
   createInboxWriter: typeof createInboxWriter;
+  /** From `array_splitter.ts`. */
+  splitArrayJson: typeof splitArrayJson;
+  /** `PIECES_FROM_BYTES` from `protocol.ts`. */
+  piecesFromBytes: number;
+  /** `PIECE_BYTES` from `protocol.ts`. */
+  pieceBytes: number;
 }
 
 /**
@@ -88,6 +95,24 @@ export function runtimeMain(deps: RuntimeDeps): void {
       await writeAll(head);
       await writeAll(body);
     });
+  }
+
+  // A large array result goes in pieces the broker parses as they land;
+  // each is encoded only when the one before it is written.
+  function sendPieces(pieces: string[]): void {
+    ended = true;
+    const count = pieces.length;
+    for (let i = 0; i < count; i++) {
+      const header: RuntimeFrame = i === count - 1
+        ? { t: "done", pieces: count }
+        : { t: "piece" };
+      writing = writing.then(async () => {
+        const body = encoder.encode(pieces[i]!);
+        pieces[i] = "";
+        await writeAll(deps.encodeFrameHead(header, body.length));
+        await writeAll(body);
+      });
+    }
   }
 
   // A blob: URL keeps error messages that name the module short (a data: URL
@@ -157,9 +182,17 @@ export function runtimeMain(deps: RuntimeDeps): void {
         if (ended) break;
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
         break;
-      case "done":
-        end({ t: "done" }, m.json === undefined ? "" : String(m.json));
+      case "done": {
+        const json = m.json === undefined ? "" : String(m.json);
+        const pieces = ended ? undefined : deps.splitArrayJson(
+          json,
+          deps.piecesFromBytes,
+          deps.pieceBytes,
+        );
+        if (pieces === undefined) end({ t: "done" }, json);
+        else sendPieces(pieces);
         break;
+      }
       case "fail":
         end({ t: "fail", code: m.code }, cut(m.message, MAX_MESSAGE_CHARS));
         break;
@@ -202,10 +235,21 @@ export function runtimeMain(deps: RuntimeDeps): void {
         }, payloadBytes);
         relaying = true;
         break;
+      case "piece":
+        inbox.begin({ type: "piece", id: header.id }, payloadBytes);
+        relaying = true;
+        break;
       case "result":
         inbox.begin(
           header.ok
-            ? header.text === true
+            ? "pieces" in header
+              ? {
+                type: "result",
+                id: header.id,
+                ok: true,
+                pieces: header.pieces,
+              }
+              : header.text === true
               ? { type: "result", id: header.id, ok: true, text: true }
               : { type: "result", id: header.id, ok: true }
             : {
