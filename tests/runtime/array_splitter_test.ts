@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { splitArrayJson } from "../../runtime/array_splitter.ts";
+
+// Joins pieces back into one array's text, as the broker counts them.
+function join(pieces: string[]): string {
+  return `[${pieces.map((p) => p.slice(1, -1)).join(",")}]`;
+}
+
+Deno.test("splitArrayJson() cuts only at top-level commas", () => {
+  const value = [1, "a,b", [2, 3], { c: "]," }, '\\",[', null, [[{}]]];
+  const json = JSON.stringify(value);
+  const pieces = splitArrayJson(json, 1, 1)!;
+  assert.deepEqual(pieces.map((p) => JSON.parse(p)), value.map((v) => [v]));
+  assert.equal(join(pieces), json);
+});
+
+Deno.test("splitArrayJson() makes pieces of at least pieceChars, each a JSON array", () => {
+  const value = Array.from({ length: 1000 }, (_, id) => ({ id, s: "x" }));
+  const json = JSON.stringify(value);
+  const pieces = splitArrayJson(json, 1000, 2000)!;
+  assert.ok(pieces.length > 1);
+  for (const piece of pieces.slice(0, -1)) assert.ok(piece.length >= 2000);
+  assert.deepEqual(pieces.flatMap((p) => JSON.parse(p)), value);
+  assert.equal(join(pieces), json);
+});
+
+Deno.test("splitArrayJson() leaves short text, non-arrays and one-element arrays whole", () => {
+  assert.equal(splitArrayJson("[1,2,3]", 100, 1), undefined);
+  assert.equal(splitArrayJson('{"a":[1,2,3]}', 1, 1), undefined);
+  assert.equal(splitArrayJson('"[1,2]"', 1, 1), undefined);
+  assert.equal(splitArrayJson("[]", 1, 1), undefined);
+  assert.equal(splitArrayJson("", 0, 1), undefined);
+  assert.equal(
+    splitArrayJson(`[${JSON.stringify("x".repeat(99))}]`, 1, 1),
+    undefined,
+  );
+  assert.equal(splitArrayJson("[[1,2,3]]", 1, 1), undefined);
+});
