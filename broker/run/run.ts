@@ -468,7 +468,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           entry.outcome = outcome;
         }
       }
-      if (pieces !== undefined) {
+      if (pieces !== undefined && !settled) {
         const sent = await sendPieces(pieces, {
           id: frame.id,
           tool: path,
