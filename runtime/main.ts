@@ -98,21 +98,33 @@ export function runtimeMain(deps: RuntimeDeps): void {
   }
 
   // A large array result goes in pieces the broker parses as they land;
-  // each is encoded only when the one before it is written.
-  function sendPieces(pieces: string[]): void {
+  // each is cut out only when the one before it is written, so the broker
+  // parses one while the next is found.
+  function sendResult(body: Uint8Array): void {
     ended = true;
-    const count = pieces.length;
-    for (let i = 0; i < count; i++) {
-      const header: RuntimeFrame = i === count - 1
-        ? { t: "done", pieces: count }
-        : { t: "piece" };
-      writing = writing.then(async () => {
-        const body = encoder.encode(pieces[i]!);
-        pieces[i] = "";
-        await writeAll(deps.encodeFrameHead(header, body.length));
-        await writeAll(body);
-      });
-    }
+    writing = writing.then(async () => {
+      const pieces = deps.splitArrayJson(
+        body,
+        deps.piecesFromBytes,
+        deps.pieceBytes,
+      );
+      let count = 0;
+      let last: Uint8Array | undefined;
+      for (const piece of pieces) {
+        if (last !== undefined) await writeFrame({ t: "piece" }, last);
+        last = piece;
+        count++;
+      }
+      if (last === undefined) await writeFrame({ t: "done" }, body);
+      else await writeFrame({ t: "done", pieces: count }, last);
+    });
+  }
+  async function writeFrame(
+    header: RuntimeFrame,
+    body: Uint8Array,
+  ): Promise<void> {
+    await writeAll(deps.encodeFrameHead(header, body.length));
+    await writeAll(body);
   }
 
   // A blob: URL keeps error messages that name the module short (a data: URL
@@ -184,13 +196,9 @@ export function runtimeMain(deps: RuntimeDeps): void {
         break;
       case "done": {
         const json = m.json === undefined ? "" : String(m.json);
-        const pieces = ended ? undefined : deps.splitArrayJson(
-          json,
-          deps.piecesFromBytes,
-          deps.pieceBytes,
-        );
-        if (pieces === undefined) end({ t: "done" }, json);
-        else sendPieces(pieces);
+        if (json.length < deps.piecesFromBytes / 3 || ended) {
+          end({ t: "done" }, json);
+        } else sendResult(encoder.encode(json));
         break;
       }
       case "fail":

@@ -36,9 +36,9 @@ export type SendPiecesOutcome =
   | { error: ExecboxError };
 
 /**
- * Sends `pieces` as the answer to call `id`. Each piece is encoded when the
- * last one has been written, so the runtime parses one while the next is
- * encoded. The bytes counted are the array's JSON text's (a piece's bytes,
+ * Sends `pieces` as the answer to call `id`. Each piece is encoded while the
+ * one before is written, and sent once that write is done, so the runtime
+ * parses one while the next is encoded. The bytes counted are the array's JSON text's (a piece's bytes,
  * less one for each join after the first), so the caps mean what they mean
  * for a result sent whole.
  *
@@ -56,6 +56,9 @@ export async function sendPieces(
   let count = 0;
   let bytes = 0;
   const iterator = pieces[Symbol.iterator]();
+  // The write before, still going: the next piece is encoded meanwhile, and
+  // at most two pieces are held at once.
+  let writing: Promise<void> = Promise.resolve();
   for (;;) {
     let next: IteratorResult<ArrayPiece>;
     try {
@@ -64,6 +67,7 @@ export async function sendPieces(
       if (!(error instanceof ExecboxError) || error.code !== "tool_error") {
         throw error;
       }
+      await writing;
       if (!ended()) {
         await send(
           { t: "result", id, ok: false, code: "tool_error", tool },
@@ -72,6 +76,7 @@ export async function sendPieces(
       }
       return { error };
     }
+    await writing;
     if (next.done || ended()) return undefined;
     const piece = next.value;
     count++;
@@ -79,12 +84,15 @@ export async function sendPieces(
     bytes += part;
     const refusal = budget.admitPart(tool, bytes, part);
     if (refusal !== undefined) return { refusal };
-    await send(
+    writing = send(
       piece.last
         ? { t: "result", id, ok: true, pieces: count }
         : { t: "piece", id },
       piece.bytes,
     );
-    if (piece.last) return undefined;
+    if (piece.last) {
+      await writing;
+      return undefined;
+    }
   }
 }
