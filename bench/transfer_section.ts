@@ -1,7 +1,7 @@
 /**
  * (10) The data path, before and after (issue 17): the library as it was at
- * {@linkcode TRANSFER_BEFORE_REF}, after the first pass on the data path at
- * {@linkcode TRANSFER_FIRST_PASS_REF} (each unpacked with `git archive` into a
+ * {@linkcode TRANSFER_BEFORE_REF}, after the second pass on the data path at
+ * {@linkcode TRANSFER_SECOND_PASS_REF} (each unpacked with `git archive` into a
  * temporary directory) and as it is in this checkout, measured interleaved in
  * the same run, with the in-process baselines (`JSON.stringify` + `JSON.parse`,
  * QuickJS, `new Function`) measured in the same run too.
@@ -17,8 +17,8 @@ import { TRANSFER_CODE } from "./transfer.ts";
 /** `main` before the work on the data path. */
 export const TRANSFER_BEFORE_REF = "2c9e709";
 
-/** `main` after the first pass on the data path, before the second. */
-export const TRANSFER_FIRST_PASS_REF = "d6df968";
+/** `main` after the second pass on the data path, before the third (pieces). */
+export const TRANSFER_SECOND_PASS_REF = "ea73be7";
 
 /** Runs one spec in a fresh process of this checkout. */
 export type TransferRunner = <T>(spec: Spec) => Promise<T>;
@@ -69,16 +69,16 @@ export async function transferSection(
 ): Promise<string> {
   status("transfer\n");
   const dir = await _unpack(TRANSFER_BEFORE_REF);
-  const firstDir = await _unpack(TRANSFER_FIRST_PASS_REF);
+  const secondDir = await _unpack(TRANSFER_SECOND_PASS_REF);
   const before = `file://${dir}/mod.ts`;
-  const first = `file://${firstDir}/mod.ts`;
+  const second = `file://${secondDir}/mod.ts`;
   // Each side: its key, and the library (undefined: this checkout).
   const sides: [
     string,
     Omit<TransferSpec, "kind" | "system" | "workload" | "rows" | "runs">,
   ][] = [
     ["before", { lib: before }],
-    ["first", { lib: first, caps: true }],
+    ["second", { lib: second, caps: true }],
     ["after", {}],
   ];
   const samples = new Map<string, TransferSample[]>();
@@ -126,7 +126,7 @@ export async function transferSection(
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await Deno.remove(firstDir, { recursive: true }).catch(() => {});
+    await Deno.remove(secondDir, { recursive: true }).catch(() => {});
   }
   const of = (key: string, pick: (s: TransferSample) => number): Spread =>
     spread((samples.get(key) ?? []).map(pick));
@@ -150,7 +150,7 @@ export async function transferSection(
     met: (after: number) => boolean,
   ) => {
     const b = pick(`${key} before`);
-    const f = pick(`${key} first`);
+    const f = pick(`${key} second`);
     const a = pick(`${key} after`);
     const timed = unit === "ms";
     rows.push([
@@ -159,7 +159,7 @@ export async function transferSection(
       fmtSpread(f, unit),
       fmtSpread(a, unit),
       timed ? fmtSpread(cpu(`${key} before`), "ms") : "",
-      timed ? fmtSpread(cpu(`${key} first`), "ms") : "",
+      timed ? fmtSpread(cpu(`${key} second`), "ms") : "",
       timed ? fmtSpread(cpu(`${key} after`), "ms") : "",
       target,
       target === ""
@@ -231,8 +231,8 @@ ${
     fmt(jsonBytes / 1e6)
   } MB of JSON) from a host tool \`t\`, warm pool, ${z.runs}
 timed runs per repetition, each repetition in a fresh process. "Before" is the
-library at \`${TRANSFER_BEFORE_REF}\` and "first pass" the library at
-\`${TRANSFER_FIRST_PASS_REF}\` (after the first pass on the data path), each
+library at \`${TRANSFER_BEFORE_REF}\` and "second pass" the library at
+\`${TRANSFER_SECOND_PASS_REF}\` (after the second pass on the data path), each
 loaded from a \`git archive\` of that commit, measured interleaved with "after"
 (this checkout) in this run. The memory rows run once
 per repetition: ${fmt(bigBytes / 1e6)} MB from the tool (with \`memoryMb\`,
@@ -251,10 +251,10 @@ ${
     _table([
       "workload",
       "before",
-      "first pass",
+      "second pass",
       "after",
       "CPU before",
-      "CPU first pass",
+      "CPU second pass",
       "CPU after",
       "target",
       "met",

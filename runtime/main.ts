@@ -18,6 +18,7 @@ import type {
   RuntimeFrame,
 } from "./protocol.ts";
 import type { createInboxWriter } from "./inbox.ts";
+import type { splitArrayJson } from "./array_splitter.ts";
 import type { FromWorkerMessage, ToWorkerMessage } from "./worker.ts";
 
 /** What the runtime script passes to {@linkcode runtimeMain}. */
@@ -36,6 +37,12 @@ export interface RuntimeDeps {
   maxHeaderBytes: number;
   /** From `inbox.ts`. */
   createInboxWriter: typeof createInboxWriter;
+  /** From `array_splitter.ts`. */
+  splitArrayJson: typeof splitArrayJson;
+  /** `PIECES_FROM_BYTES` from `protocol.ts`. */
+  piecesFromBytes: number;
+  /** `PIECE_BYTES` from `protocol.ts`. */
+  pieceBytes: number;
 }
 
 /**
@@ -88,6 +95,36 @@ export function runtimeMain(deps: RuntimeDeps): void {
       await writeAll(head);
       await writeAll(body);
     });
+  }
+
+  // A large array result goes in pieces the broker parses as they land;
+  // each is cut out only when the one before it is written, so the broker
+  // parses one while the next is found.
+  function sendResult(body: Uint8Array): void {
+    ended = true;
+    writing = writing.then(async () => {
+      const pieces = deps.splitArrayJson(
+        body,
+        deps.piecesFromBytes,
+        deps.pieceBytes,
+      );
+      let count = 0;
+      let last: Uint8Array | undefined;
+      for (const piece of pieces) {
+        if (last !== undefined) await writeFrame({ t: "piece" }, last);
+        last = piece;
+        count++;
+      }
+      if (last === undefined) await writeFrame({ t: "done" }, body);
+      else await writeFrame({ t: "done", pieces: count }, last);
+    });
+  }
+  async function writeFrame(
+    header: RuntimeFrame,
+    body: Uint8Array,
+  ): Promise<void> {
+    await writeAll(deps.encodeFrameHead(header, body.length));
+    await writeAll(body);
   }
 
   // A blob: URL keeps error messages that name the module short (a data: URL
@@ -157,9 +194,13 @@ export function runtimeMain(deps: RuntimeDeps): void {
         if (ended) break;
         send({ t: "log", level: m.level }, cut(m.message, maxLogBytes + 1));
         break;
-      case "done":
-        end({ t: "done" }, m.json === undefined ? "" : String(m.json));
+      case "done": {
+        const json = m.json === undefined ? "" : String(m.json);
+        if (json.length < deps.piecesFromBytes / 3 || ended) {
+          end({ t: "done" }, json);
+        } else sendResult(encoder.encode(json));
         break;
+      }
       case "fail":
         end({ t: "fail", code: m.code }, cut(m.message, MAX_MESSAGE_CHARS));
         break;
@@ -202,10 +243,21 @@ export function runtimeMain(deps: RuntimeDeps): void {
         }, payloadBytes);
         relaying = true;
         break;
+      case "piece":
+        inbox.begin({ type: "piece", id: header.id }, payloadBytes);
+        relaying = true;
+        break;
       case "result":
         inbox.begin(
           header.ok
-            ? header.text === true
+            ? "pieces" in header
+              ? {
+                type: "result",
+                id: header.id,
+                ok: true,
+                pieces: header.pieces,
+              }
+              : header.text === true
               ? { type: "result", id: header.id, ok: true, text: true }
               : { type: "result", id: header.id, ok: true }
             : {

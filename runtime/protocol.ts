@@ -15,7 +15,7 @@
  */
 
 /** Version of this protocol; the runtime announces it in its `ready` frame. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * The namespace of the `call` frames that carry the guest's `fetch` (its name
@@ -26,6 +26,16 @@ export const FETCH_NAMESPACE = "fetch";
 
 /** Largest header either side accepts, in bytes. */
 export const MAX_HEADER_BYTES = 65_536;
+
+/**
+ * A top-level array whose JSON is estimated at this many bytes or more
+ * travels in pieces (`piece` frames, then a `result` or `done` frame with
+ * `pieces`), so that encoding, the pipe and parsing overlap.
+ */
+export const PIECES_FROM_BYTES = 1_048_576;
+
+/** The size each piece of an array sent in pieces aims at, in bytes. */
+export const PIECE_BYTES = 524_288;
 
 /** How deeply objects and arrays may nest in a value crossing the boundary. */
 export const MAX_JSON_DEPTH = 128;
@@ -52,8 +62,18 @@ export type RuntimeFrame =
   | { t: "call"; id: number; ns: string; name: string; skill?: string }
   /** A console entry. Payload: the message as UTF-8 text. */
   | { t: "log"; level: LogLevel }
-  /** The run finished. Payload: the result as JSON text, empty for `undefined`. */
-  | { t: "done" }
+  /**
+   * A piece of a large array result. Payload: a JSON array of the next
+   * elements. Only ever followed by more pieces and then a `done` with
+   * `pieces`.
+   */
+  | { t: "piece" }
+  /**
+   * The run finished. Payload: the result as JSON text, empty for
+   * `undefined`; with `pieces`, the result is an array sent in that many
+   * pieces and the payload is the last of them (a JSON array).
+   */
+  | { t: "done"; pieces?: number }
   /** The run failed. Payload: the message as UTF-8 text. */
   | { t: "fail"; code: GuestErrorCode };
 
@@ -97,6 +117,18 @@ export type BrokerFrame =
    * that string itself as UTF-8 (no JSON quoting to add and parse away).
    */
   | { t: "result"; id: number; ok: true; text?: true }
+  /**
+   * The last piece of a tool result that is a large array, sent in `pieces`
+   * pieces in all: the earlier ones are `piece` frames with the same `id`.
+   * Payload: a JSON array of the last elements.
+   */
+  | { t: "result"; id: number; ok: true; pieces: number }
+  /**
+   * A piece of a tool result that is a large array. Payload: a JSON array of
+   * the next elements. Followed by more pieces, then a `result` with
+   * `pieces` (or with `ok: false`, which drops what came).
+   */
+  | { t: "piece"; id: number }
   /** A tool call failed. Payload: the message as UTF-8 text. */
   | {
     t: "result";

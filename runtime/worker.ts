@@ -28,6 +28,7 @@
 import type { createGuestConsole } from "./console.ts";
 import type { createGuestFetch } from "./fetch.ts";
 import type { readInbox } from "./inbox.ts";
+import type { createPieceAssembler } from "./piece_assembler.ts";
 import type { JsonEncoder, JsonEncoderOptions } from "./json.ts";
 import type { GuestErrorCode, LogLevel, SkillSource } from "./protocol.ts";
 
@@ -52,6 +53,13 @@ export type ToWorkerMessage =
    * `text`, the value is a string and the payload is the string itself.
    */
   | { type: "result"; id: number; ok: true; text?: true }
+  /**
+   * Payload: the last piece of a tool result sent in `pieces` pieces (a JSON
+   * array of its last elements); the earlier ones came as `piece` messages.
+   */
+  | { type: "result"; id: number; ok: true; pieces: number }
+  /** Payload: a piece of a tool result, a JSON array of its next elements. */
+  | { type: "piece"; id: number }
   /** Payload: the error message. */
   | {
     type: "result";
@@ -90,6 +98,8 @@ export interface WorkerDeps {
   readInbox: typeof readInbox;
   /** The factory from `fetch.ts`. */
   createGuestFetch: typeof createGuestFetch;
+  /** The factory from `piece_assembler.ts`. */
+  createPieceAssembler: typeof createPieceAssembler;
   /** `FETCH_NAMESPACE` from `protocol.ts`. */
   fetchNamespace: string;
   /** Nesting limit for values crossing the boundary. */
@@ -152,6 +162,7 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     Deno: { inspect(v: unknown, o: object): string };
   }).Deno.inspect;
   const encode = deps.createJsonEncoder(deps.maxJsonDepth, { readOnce: true });
+  const pieces = deps.createPieceAssembler();
   const apply = Reflect.apply;
   const parse = JSON.parse;
   const defineProperty = Object.defineProperty;
@@ -561,16 +572,34 @@ export function workerMain(deps: WorkerDeps, removed: readonly string[]): void {
     }
     const call = apply(mapGet, pending, [header.id]);
     if (call === undefined) return;
+    if (header.type === "piece") {
+      pieces.add(header.id, payload);
+      return;
+    }
     apply(mapDelete, pending, [header.id]);
     // Decoded once, then parsed once, here in the guest's Worker: the main
     // thread only moved the bytes.
     if (header.ok) {
-      // Own property only: a guest may have put `text` on Object.prototype.
-      const isText = hasOwn(header, "text") && header.text === true;
+      // Own properties only: a guest may have put `pieces` or `text` on
+      // Object.prototype. A result in pieces was parsed as they came.
+      if (hasOwn(header, "pieces")) {
+        const value = pieces.finish(
+          header.id,
+          payload,
+          (header as { pieces: number }).pieces,
+        );
+        if (typeof value === "string") {
+          call.reject(ownError("tool_error", value));
+        } else call.resolve(value);
+        return;
+      }
+      const isText = hasOwn(header, "text") &&
+        (header as { text?: unknown }).text === true;
       call.resolve(
         isText ? payload : payload === "" ? undefined : parse(payload),
       );
     } else {
+      pieces.drop(header.id);
       const error = ownError(header.code, payload);
       defineProperty(error, "tool", descriptor(header.tool));
       call.reject(error);

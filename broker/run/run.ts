@@ -17,6 +17,9 @@ import type {
 import { encodeToolPayload } from "../transfer/tool_payload.ts";
 import { ToolResultBudget } from "../transfer/tool_result_budget.ts";
 import { releaseText } from "../transfer/release_text.ts";
+import { type ArrayPiece, arrayPieces } from "../transfer/array_pieces.ts";
+import { sendPieces } from "../transfer/send_pieces.ts";
+import { ResultPieces } from "../transfer/result_pieces.ts";
 import { type ErrorCode, ExecboxError } from "../errors.ts";
 import { type Limits, RUNTIME_BASELINE_MB } from "../limits.ts";
 import type { ExecuteError, ExecuteResult, LogEntry } from "../result.ts";
@@ -341,7 +344,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         : lookup(frame.ns, frame.name) === undefined
         ? options.telemetry?.toolCall("(unknown)", "(unknown)", traced)
         : options.telemetry?.toolCall(frame.ns, frame.name, traced);
-      let reply: Parameters<RuntimeProcess["send"]>;
+      let reply: Parameters<RuntimeProcess["send"]> | undefined;
+      let pieces: Iterable<ArrayPiece> | undefined;
       try {
         if (refused !== undefined) throw new Error(refused);
         const tool = fetching
@@ -408,18 +412,22 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           log: toolLog,
           ...(span === undefined ? {} : { traceContext: span.context }),
         });
-        const payload = encodeToolPayload(value);
-        const refusal = results.admit(path, payload.bytes.length);
-        if (refusal !== undefined) {
-          outcome = "tool_error";
-          return fail("limit_exceeded", refusal.message, refusal.limit);
+        // A large array goes in pieces, each encoded as the last is sent.
+        pieces = arrayPieces(value);
+        if (pieces === undefined) {
+          const payload = encodeToolPayload(value);
+          const refusal = results.admit(path, payload.bytes.length);
+          if (refusal !== undefined) {
+            outcome = "tool_error";
+            return fail("limit_exceeded", refusal.message, refusal.limit);
+          }
+          reply = [
+            payload.text
+              ? { t: "result", id: frame.id, ok: true, text: true }
+              : { t: "result", id: frame.id, ok: true },
+            payload.bytes,
+          ];
         }
-        reply = [
-          payload.text
-            ? { t: "result", id: frame.id, ok: true, text: true }
-            : { t: "result", id: frame.id, ok: true },
-          payload.bytes,
-        ];
       } catch (error) {
         // The run ended while the call ran: aborted, whatever it threw.
         if (settled) outcome = "cancelled";
@@ -460,7 +468,28 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
           entry.outcome = outcome;
         }
       }
-      if (!settled) await process.send(...reply);
+      if (pieces !== undefined && !settled) {
+        const sent = await sendPieces(pieces, {
+          id: frame.id,
+          tool: path,
+          send: (f, p) => process.send(f, p),
+          budget: results,
+          ended: () => settled,
+        });
+        // The call's record was closed as ok before the pieces went.
+        if (sent !== undefined && entry !== undefined) {
+          entry.outcome = "tool_error";
+        }
+        if (sent !== undefined && "refusal" in sent) {
+          return fail(
+            "limit_exceeded",
+            sent.refusal.message,
+            sent.refusal.limit,
+          );
+        }
+      } else if (!settled && reply !== undefined) {
+        await process.send(...reply);
+      }
     }
 
     // Tool arguments share the result's bound; logs are cut by the runtime.
@@ -469,6 +498,8 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
       payloadLimit,
       limits.maxLogBytes * 3 + 16,
     );
+    // A large array result arrives in pieces, each parsed as it lands.
+    const resultPieces = new ResultPieces(limits.maxResultBytes, parsePayload);
     process.listen((event) => {
       if (settled) return;
       switch (event.kind) {
@@ -490,6 +521,7 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
         case "oversize":
           switch (event.frame.t) {
             case "done":
+            case "piece":
               return fail(
                 "limit_exceeded",
                 `Result is ${event.payloadBytes} bytes, more than the limit of ${limits.maxResultBytes}`,
@@ -532,7 +564,20 @@ export function runInProcess(options: RunOptions): Promise<ExecuteResult> {
             return fail("limit_exceeded", error.message, error.limit);
           }
         }
+        case "piece": {
+          const refusal = resultPieces.add(payload);
+          if (refusal !== undefined) {
+            return fail(refusal.code, refusal.message, refusal.limit);
+          }
+          return;
+        }
         case "done": {
+          if (frame.pieces !== undefined || resultPieces.count > 0) {
+            const whole = resultPieces.finish(payload, frame.pieces ?? 1);
+            return "result" in whole
+              ? finish(whole)
+              : fail(whole.code, whole.message, whole.limit);
+          }
           if (payload.length > limits.maxResultBytes) {
             return fail(
               "limit_exceeded",

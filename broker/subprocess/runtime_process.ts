@@ -113,7 +113,12 @@ function _parseHeader(text: string): RuntimeFrame | string {
         ? { t: "log", level: f.level as "log" }
         : "bad log frame";
     case "done":
-      return { t: "done" };
+      if (f.pieces === undefined) return { t: "done" };
+      return Number.isSafeInteger(f.pieces) && (f.pieces as number) >= 1
+        ? { t: "done", pieces: f.pieces as number }
+        : "bad done frame";
+    case "piece":
+      return { t: "piece" };
     case "fail":
       return _GUEST_CODES.has(f.code as string)
         ? { t: "fail", code: f.code as "runtime_error" }

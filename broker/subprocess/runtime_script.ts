@@ -12,6 +12,8 @@ import { createGuestConsole } from "../../runtime/console.ts";
 import { createGuestFetch } from "../../runtime/fetch.ts";
 import { createInboxWriter, readInbox } from "../../runtime/inbox.ts";
 import { createJsonEncoder } from "../../runtime/json.ts";
+import { createPieceAssembler } from "../../runtime/piece_assembler.ts";
+import { splitArrayJson } from "../../runtime/array_splitter.ts";
 import { runtimeMain } from "../../runtime/main.ts";
 import {
   createFrameSplitter,
@@ -20,6 +22,8 @@ import {
   FETCH_NAMESPACE,
   MAX_HEADER_BYTES,
   MAX_JSON_DEPTH,
+  PIECE_BYTES,
+  PIECES_FROM_BYTES,
   PROTOCOL_VERSION,
 } from "../../runtime/protocol.ts";
 import { REMOVED_GLOBALS, workerMain } from "../../runtime/worker.ts";
@@ -136,11 +140,14 @@ export function runtimeSource(): string {
   const worker = `(${workerMain})({ createJsonEncoder: ${createJsonEncoder}, ` +
     `createGuestConsole: ${createGuestConsole}, readInbox: ${readInbox}, ` +
     `createGuestFetch: ${createGuestFetch}, ` +
+    `createPieceAssembler: ${createPieceAssembler}, ` +
     `fetchNamespace: ${JSON.stringify(FETCH_NAMESPACE)}, ` +
     `maxJsonDepth: ${MAX_JSON_DEPTH} }, ${JSON.stringify(REMOVED_GLOBALS)});`;
   return `(${runtimeMain})({ workerSource: ${JSON.stringify(worker)}, ` +
     `encodeFrame: ${encodeFrame}, encodeFrameHead: ${encodeFrameHead}, ` +
     `createFrameSplitter: ${createFrameSplitter}, ` +
     `protocolVersion: ${PROTOCOL_VERSION}, maxHeaderBytes: ${MAX_HEADER_BYTES}, ` +
-    `createInboxWriter: ${createInboxWriter} });`;
+    `createInboxWriter: ${createInboxWriter}, ` +
+    `splitArrayJson: ${splitArrayJson}, piecesFromBytes: ${PIECES_FROM_BYTES}, ` +
+    `pieceBytes: ${PIECE_BYTES} });`;
 }

@@ -43,22 +43,41 @@ export class ToolResultBudget {
    * @returns `undefined` when it fits, else the refusal.
    */
   admit(tool: string, bytes: number): ToolResultRefusal | undefined {
-    if (bytes > this.#perCall) {
+    return this.admitPart(tool, bytes, bytes);
+  }
+
+  /**
+   * Admits the next part of a result sent in pieces: the call's bytes so far
+   * against the per-call cap, and the part's own bytes against what is left
+   * of the run's (counted when it fits, so results sent at the same time
+   * cannot pass the run's cap together).
+   *
+   * @param tool The tool's path (`"ns.name"`), for the message.
+   * @param callBytes The result's size so far, this part included.
+   * @param partBytes This part's share of it.
+   * @returns `undefined` when it fits, else the refusal.
+   */
+  admitPart(
+    tool: string,
+    callBytes: number,
+    partBytes: number,
+  ): ToolResultRefusal | undefined {
+    if (callBytes > this.#perCall) {
       return {
         limit: "maxToolResultBytes",
         message:
-          `Result of ${tool} is ${bytes} bytes, more than the limit of ${this.#perCall}`,
+          `Result of ${tool} is ${callBytes} bytes, more than the limit of ${this.#perCall}`,
       };
     }
-    if (this.#received + bytes > this.#perRun) {
+    if (this.#received + partBytes > this.#perRun) {
       return {
         limit: "maxRunToolResultBytes",
         message: `Results of tool calls reached ${
-          this.#received + bytes
+          this.#received + partBytes
         } bytes with ${tool}, more than the limit of ${this.#perRun} per run`,
       };
     }
-    this.#received += bytes;
+    this.#received += partBytes;
     return undefined;
   }
 }

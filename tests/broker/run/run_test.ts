@@ -154,6 +154,64 @@ const cases: [string, string, { code: string; message: string | RegExp }][] = [
     },
   ],
   [
+    "a piece that is not an array",
+    `write(frame({ t: "piece" }, '{"a":1}'));`,
+    {
+      code: "internal_error",
+      message: "Runtime sent a bad result: piece 1 is not a non-empty array",
+    },
+  ],
+  [
+    "fewer pieces than its done frame announces",
+    `write(frame({ t: "piece" }, "[1]")); write(frame({ t: "done", pieces: 3 }, "[2]"));`,
+    {
+      code: "internal_error",
+      message: "Runtime sent a bad result: 2 pieces, announced 3",
+    },
+  ],
+  [
+    "pieces and then a done frame without a count",
+    `write(frame({ t: "piece" }, "[1]")); write(frame({ t: "done" }, "[2]"));`,
+    {
+      code: "internal_error",
+      message: "Runtime sent a bad result: 2 pieces, announced 1",
+    },
+  ],
+  [
+    "a done frame with a bad piece count",
+    `write(frame({ t: "done", pieces: 0 }, "[1]"));`,
+    {
+      code: "internal_error",
+      message: "malformed frame from the runtime: bad done frame",
+    },
+  ],
+  [
+    "pieces that together pass maxResultBytes",
+    `const p = "[" + "1,".repeat(49999) + "1]"; for (let i = 0; i < 20; i++) write(frame({ t: "piece" }, p));`,
+    {
+      code: "limit_exceeded",
+      message:
+        "Result reached 1100001 bytes in 11 pieces, more than the limit of 1048576",
+    },
+  ],
+  [
+    "a piece announcing 2 GiB",
+    `write(frame({ t: "piece" }, "", { p: 2 ** 31 }));`,
+    {
+      code: "limit_exceeded",
+      message: "Result is 2147483648 bytes, more than the limit of 1048576",
+    },
+  ],
+  [
+    "a piece nested 100000 levels deep",
+    `write(frame({ t: "piece" }, "[".repeat(100000) + "]".repeat(100000)));`,
+    {
+      code: "internal_error",
+      message:
+        "Runtime sent a bad result: piece 1: value nested deeper than 128 levels",
+    },
+  ],
+  [
     "an exit before any outcome",
     `Deno.exit(3);`,
     {
