@@ -95,7 +95,11 @@ Deno.test("IsolatePool keeps at most maxProcesses, killing the least recently us
   const b = await p.isolate.acquire("b", 64);
   await p.isolate.release(b.process, OK);
   const c = await p.isolate.acquire("c", 64);
-  // a's was the least recently used: killed to make room for c's.
+  // a's was the least recently used: retired at once to make room for c's,
+  // and killed once the current task is over.
+  assert.equal(p.isolate.callerOf(a.process), undefined);
+  assert.equal(p.isolate.callerOf(b.process), "b");
+  await a.process.exited;
   assert.equal(a.process.disposed, true);
   assert.equal(b.process.disposed, false);
   assert.equal(p.isolate.stats.owned, 2);
