@@ -151,6 +151,11 @@ export class KvOAuthStore implements OAuthStore, SharedRefresh {
       );
       if (locked) {
         try {
+          // The replica that held the lock before stores its answer and only
+          // then lets go: look again, or a replica that read no answer just
+          // before that would refresh a second time.
+          const again = await this.#open(await this.#store.get(answerKey), id);
+          if (again !== undefined) return _answerFrom(again);
           const answer = await refresh();
           await this.#store.set(
             answerKey,

@@ -132,3 +132,47 @@ Deno.test("refreshOnceFetch with per-replica stores refreshes once per replica (
   await Promise.all(replicas.map((r) => r()));
   assert.equal(endpoint.refreshes(), 2);
 });
+
+Deno.test("KvOAuthStore.shareRefresh() refreshes once when a replica takes the lock just after the holder stored its answer and let go", async () => {
+  const kv = new MemoryKeyValueStore();
+  let holderDone!: () => void;
+  const holderFinished = new Promise<void>((resolve) => (holderDone = resolve));
+  // The late replica reads "no answer yet", and only then does the holder
+  // store its answer and let go of the lock.
+  let delayed = false;
+  const late = new Proxy(kv, {
+    get(target, name) {
+      if (name === "get") {
+        return async (key: string) => {
+          const value = await target.get(key);
+          if (!delayed && key.endsWith(":answer")) {
+            delayed = true;
+            await holderFinished;
+          }
+          return value;
+        };
+      }
+      const member = Reflect.get(target, name);
+      return typeof member === "function" ? member.bind(target) : member;
+    },
+  });
+  let refreshes = 0;
+  const refresh = async () => {
+    refreshes++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return {
+      status: 200,
+      statusText: "OK",
+      headers: [["content-type", "application/json"]] as [string, string][],
+      body: new TextEncoder().encode(`{"access_token":"a-${refreshes}"}`)
+        .buffer as ArrayBuffer,
+    };
+  };
+  const holder = new KvOAuthStore(kv, { key: KEY });
+  const other = new KvOAuthStore(late, { key: KEY });
+  const first = holder.shareRefresh("github", "refresh-secret-1", refresh)
+    .finally(() => holderDone());
+  const second = other.shareRefresh("github", "refresh-secret-1", refresh);
+  await Promise.all([first, second]);
+  assert.equal(refreshes, 1);
+});
