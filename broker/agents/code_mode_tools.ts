@@ -9,14 +9,16 @@
 import { z } from "zod";
 import type { Broker } from "../broker.ts";
 import { ExecboxError } from "../errors.ts";
-import { type Limits, mergeLimits, positiveInteger } from "../limits.ts";
+import type { Limits } from "../limits.ts";
 import type { ApprovalHandler } from "../approval/approval.ts";
+import { executeText } from "../mcp/text.ts";
 import {
-  executeDescription,
-  executeText,
-  fitText,
-  searchText,
-} from "../mcp/text.ts";
+  codeModeSettings,
+  EXECUTE_INPUT,
+  SEARCH_TOOLS_DESCRIPTION,
+  SEARCH_TOOLS_INPUT,
+  searchToolsText,
+} from "../mcp/code_mode.ts";
 
 /** Options every agent adapter takes. */
 export interface CodeModeToolsOptions {
@@ -95,15 +97,11 @@ export interface CodeModeTools {
   ): Promise<CodeModeToolOutcome | undefined>;
 }
 
-const _SEARCH_LIMIT = 20;
-const _SEARCH_DETAIL = "summary";
-
 /** The `search_tools` description, as the MCP server has it. */
-export const SEARCH_TOOLS_DESCRIPTION =
-  "Find the tools the execute tool's code can call, by words in their names and descriptions.";
+export { SEARCH_TOOLS_DESCRIPTION };
 
-// The same zod shapes as the MCP server's tools: tests/broker/agents checks
-// that the JSON Schemas below are what its `tools/list` publishes.
+// The MCP server's zod shapes: tests/broker/agents checks that the JSON
+// Schemas below are what its `tools/list` publishes.
 /** The input of `execute`. */
 export interface ExecuteToolInput {
   /** The program. */
@@ -122,21 +120,8 @@ export interface SearchToolsInput {
   detail?: "name" | "summary" | "full" | undefined;
 }
 
-const _executeInput = z.object({
-  code: z.string(),
-  session: z.string().min(1).max(256).optional().describe(
-    "Keeps a `state` object (get, set, delete, keys) across runs with the same session",
-  ),
-});
-const _searchInput = z.object({
-  query: z.string().describe("Words that must all occur; empty for all"),
-  limit: z.number().int().min(1).max(1000).optional().describe(
-    `Most matches (default ${_SEARCH_LIMIT})`,
-  ),
-  detail: z.enum(["name", "summary", "full"]).optional().describe(
-    `name: paths only; summary: with a one-line description; full: with TypeScript declarations (default ${_SEARCH_DETAIL})`,
-  ),
-});
+const _executeInput = z.object(EXECUTE_INPUT);
+const _searchInput = z.object(SEARCH_TOOLS_INPUT);
 
 /** The zod schema of `execute`'s input (the Vercel AI SDK takes zod). */
 export const executeInputSchema: z.ZodType<ExecuteToolInput> = _executeInput;
@@ -175,26 +160,14 @@ export function codeModeTools(
   broker: Broker,
   options: CodeModeToolsOptions = {},
 ): CodeModeTools {
-  const maxTextBytes = positiveInteger(
-    options.maxTextBytes,
-    20_000,
-    "maxTextBytes",
-  );
-  const maxNamespaces = positiveInteger(
-    options.maxNamespaces,
-    50,
-    "maxNamespaces",
-  );
-  const limits = options.limits ?? {};
-  const effective = mergeLimits(broker.limits, limits, "agent tool options");
+  const settings = codeModeSettings(broker, options, {
+    caller: "agent",
+    label: "agent tool options",
+  });
+  const { maxTextBytes, limits } = settings;
   const execute: CodeModeToolSpec = {
     name: "execute",
-    description: executeDescription(broker, {
-      limits: { timeoutMs: effective.timeoutMs, memoryMb: effective.memoryMb },
-      maxNamespaces,
-      instructions: options.instructions ?? "",
-      caller: options.caller ?? "agent",
-    }),
+    description: settings.executeDescription,
     inputSchema: _jsonSchema(_executeInput),
   };
   const search: CodeModeToolSpec = {
@@ -216,19 +189,8 @@ export function codeModeTools(
       if (name === "search_tools") {
         const parsed = _searchInput.safeParse(input);
         if (!parsed.success) return invalid(name, parsed.error);
-        const { query, limit, detail } = parsed.data;
-        const matches = broker.searchTools(query, {
-          limit: limit ?? _SEARCH_LIMIT,
-          detail: detail ?? _SEARCH_DETAIL,
-          // The caller's saved skills are found too.
-          caller: options.caller ?? "agent",
-        });
         return {
-          text: fitText(
-            searchText(query, detail ?? _SEARCH_DETAIL, matches),
-            "",
-            maxTextBytes,
-          ),
+          text: searchToolsText(broker, parsed.data, settings),
           isError: false,
         };
       }
@@ -239,7 +201,7 @@ export function codeModeTools(
       try {
         const run = await broker.execute(code, {
           limits,
-          caller: options.caller ?? "agent",
+          caller: settings.caller,
           toolsHint: "find them with search_tools",
           ...(signal === undefined ? {} : { signal }),
           ...(options.onApproval ? { onApproval: options.onApproval } : {}),

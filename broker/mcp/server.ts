@@ -12,11 +12,10 @@
 import { McpServer as SdkMcpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Broker } from "../broker.ts";
 import { ExecboxError } from "../errors.ts";
-import { type Limits, mergeLimits, positiveInteger } from "../limits.ts";
+import type { Limits } from "../limits.ts";
 import type { ExecuteResult } from "../result.ts";
 import type { ApprovalHandler } from "../approval/approval.ts";
 import { elicitationApprover, type SendClientRequest } from "./elicitation.ts";
@@ -25,13 +24,14 @@ import {
   traceContextFromMcpRequest,
   traceOption,
 } from "../telemetry/trace_context.ts";
+import { executeText, structuredResult } from "./text.ts";
 import {
-  executeDescription,
-  executeText,
-  fitText,
-  searchText,
-  structuredResult,
-} from "./text.ts";
+  codeModeSettings,
+  EXECUTE_INPUT,
+  SEARCH_TOOLS_DESCRIPTION,
+  SEARCH_TOOLS_INPUT,
+  searchToolsText,
+} from "./code_mode.ts";
 
 // An alias rather than a re-export: `deno doc --lint` counts a type from an
 // npm package as private, and a re-export would lint the SDK's own docs.
@@ -104,9 +104,6 @@ export interface McpServerOptions {
   onApprovalWithoutElicitation?: ApprovalHandler;
 }
 
-const _SEARCH_LIMIT = 20;
-const _SEARCH_DETAIL = "summary";
-
 /**
  * Creates an MCP server that offers a broker's tools through code: the
  * `execute` tool runs a program with {@linkcode Broker.execute}, and
@@ -163,19 +160,11 @@ export function createMcpServer(
   broker: Broker,
   options: McpServerOptions = {},
 ): McpServer {
-  const maxTextBytes = positiveInteger(
-    options.maxTextBytes,
-    20_000,
-    "maxTextBytes",
-  );
-  const maxNamespaces = positiveInteger(
-    options.maxNamespaces,
-    50,
-    "maxNamespaces",
-  );
-  const limits = options.limits ?? {};
-  // Checks the values now rather than on the first call.
-  const effective = mergeLimits(broker.limits, limits, "MCP server options");
+  const settings = codeModeSettings(broker, options, {
+    caller: "mcp",
+    label: "MCP server options",
+  });
+  const { maxTextBytes, limits, effective, caller } = settings;
 
   const server = new SdkMcpServer({
     name: options.name ?? "execbox",
@@ -183,18 +172,8 @@ export function createMcpServer(
   });
 
   server.registerTool("execute", {
-    description: executeDescription(broker, {
-      limits: { timeoutMs: effective.timeoutMs, memoryMb: effective.memoryMb },
-      maxNamespaces,
-      instructions: options.instructions ?? "",
-      caller: options.caller ?? "mcp",
-    }),
-    inputSchema: {
-      code: z.string(),
-      session: z.string().min(1).max(256).optional().describe(
-        "Keeps a `state` object (get, set, delete, keys) across runs with the same session",
-      ),
-    },
+    description: settings.executeDescription,
+    inputSchema: EXECUTE_INPUT,
     // No outputSchema: ExecuteResult's `result` is any JSON, so a schema tells
     // a model nothing the text does not, and it measured 200 (loose) to 320
     // (exact enums) o200k tokens in every client's context: 35-55% more than
@@ -216,7 +195,7 @@ export function createMcpServer(
       run = await broker.execute(code, {
         signal: extra.signal,
         limits,
-        caller: options.caller ?? "mcp",
+        caller,
         toolsHint: "find them with search_tools",
         onApproval: options.onApproval ??
           elicitationApprover(
@@ -251,38 +230,14 @@ export function createMcpServer(
   });
 
   server.registerTool("search_tools", {
-    description:
-      "Find the tools the execute tool's code can call, by words in their names and descriptions.",
-    inputSchema: {
-      query: z.string().describe("Words that must all occur; empty for all"),
-      // An explicit maximum: `int()` alone publishes 2^53 - 1 (6 tokens).
-      limit: z.number().int().min(1).max(1000).optional().describe(
-        `Most matches (default ${_SEARCH_LIMIT})`,
-      ),
-      detail: z.enum(["name", "summary", "full"]).optional().describe(
-        `name: paths only; summary: with a one-line description; full: with TypeScript declarations (default ${_SEARCH_DETAIL})`,
-      ),
-    },
+    description: SEARCH_TOOLS_DESCRIPTION,
+    inputSchema: SEARCH_TOOLS_INPUT,
     annotations: { readOnlyHint: true },
-  }, ({ query, limit, detail }): CallToolResult => {
-    const matches = broker.searchTools(query, {
-      limit: limit ?? _SEARCH_LIMIT,
-      detail: detail ?? _SEARCH_DETAIL,
-      caller: options.caller ?? "mcp",
-    });
+  }, (input): CallToolResult => ({
     // Text only: structured matches repeat the text (declarations included)
     // at two to three times its tokens.
-    return {
-      content: [{
-        type: "text",
-        text: fitText(
-          searchText(query, detail ?? _SEARCH_DETAIL, matches),
-          "",
-          maxTextBytes,
-        ),
-      }],
-    };
-  });
+    content: [{ type: "text", text: searchToolsText(broker, input, settings) }],
+  }));
 
   return server;
 }
